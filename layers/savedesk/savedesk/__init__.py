@@ -1,0 +1,1 @@
+"""SaveDesk: the shared library of the cancellation desk, shipped as a Lambda layer."""

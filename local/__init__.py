@@ -1,0 +1,1 @@
+"""The embedded local stack: moto for AWS, a local HTTP API, and vendor stand-ins."""
