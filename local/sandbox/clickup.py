@@ -288,6 +288,9 @@ class ClickUpState:
             }
 
 
+_AVATAR = "https://attachments.clickup.com/profilePictures/{}_avatar.jpg"
+
+
 def _initials(name: str) -> str:
     return "".join(part[0] for part in name.split()[:2]).upper()
 
@@ -450,7 +453,7 @@ def _json_body() -> dict[str, Any]:
 @blueprint.get("/api/v2/team")
 def get_teams() -> Response:
     members = [
-        {"user": {"id": m["id"], "username": m["username"], "color": m["color"], "profilePicture": None}}
+        {"user": {**m, "initials": _initials(m["username"]), "profilePicture": _AVATAR.format(m["id"])}}
         for m in MEMBERS.values()
     ]
     team = {"id": TEAM_ID, "name": "Topline Agency", "color": "#536cfe", "avatar": "", "members": members}
