@@ -1,0 +1,96 @@
+"""Webhook ingress: CRM cancel buttons and form submissions. Thin: verify, parse, hand over."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+
+from savedesk import intake, wiring
+from savedesk.errors import TransientError
+from savedesk.integrations.signatures import SecretConfigError
+from savedesk.observability import logger, metrics
+from savedesk.settings import get_settings
+from savedesk.webhooks import HttpProblem, Inbound, check_size, parse_json, verify_hubspot, verify_standard
+
+app = APIGatewayHttpResolver()
+
+
+def _json(status: int, body: dict[str, Any]) -> Response:
+    return Response(status_code=status, content_type="application/json", body=body)
+
+
+def _inbound() -> Inbound:
+    event = app.current_event
+    raw = event.get("body") or ""
+    body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8")
+    query = event.get("rawQueryString") or ""
+    url = get_settings().public_base_url + event.get("rawPath", "") + (f"?{query}" if query else "")
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    return Inbound(method=event["requestContext"]["http"]["method"], url=url, headers=headers, body=body)
+
+
+def _open_case(source: str, delivery_id: str, payload: Any, property_map: dict[str, str] | None) -> Response:
+    account = intake.account_from_crm(payload, property_map)
+    result = intake.receive_cancellation(wiring.store(), wiring.workflow(), account, source, delivery_id)
+    logger.append_keys(case_id=result.case_id)
+    logger.info("cancellation received", extra={"case_created": result.created, "outcome": result.reason})
+    if result.created:
+        metrics.add_metric(name="CasesOpened", unit="Count", value=1)
+        return _json(202, {"case_id": result.case_id, "status": result.status})
+    return _json(200, {"case_id": result.case_id, "status": result.status, "duplicate": result.reason})
+
+
+@app.post("/webhooks/crm/hubspot")
+def crm_hubspot() -> Response:
+    request = _inbound()
+    check_size(request)
+    delivery_id = verify_hubspot(request, wiring.webhook_secrets()["hubspot_client_secrets"])
+    return _open_case("hubspot", delivery_id, parse_json(request), get_settings().crm_property_map)
+
+
+@app.post("/webhooks/crm")
+def crm_standard() -> Response:
+    request = _inbound()
+    check_size(request)
+    delivery_id = verify_standard(request, wiring.webhook_secrets()["standard_webhook_secrets"])
+    return _open_case("crm", delivery_id, parse_json(request), None)
+
+
+@app.exception_handler(HttpProblem)
+def http_problem(exc: HttpProblem) -> Response:
+    logger.info("webhook refused", extra={"status": exc.status, "error": exc.error})
+    return _json(exc.status, exc.body())
+
+
+@app.exception_handler(intake.InvalidPayload)
+def invalid_payload(exc: intake.InvalidPayload) -> Response:
+    logger.info("webhook refused", extra={"status": 400, "fields": [f["field"] for f in exc.fields]})
+    return _json(400, {"error": "invalid_fields", "detail": str(exc), "fields": exc.fields})
+
+
+@app.exception_handler(TransientError)
+def our_failure(exc: TransientError) -> Response:
+    # 503 so the sender retries: nothing was kept, nothing is lost.
+    logger.exception("webhook not processed; the sender will retry")
+    return _json(503, {"error": "temporarily_unavailable", "detail": "try again shortly"})
+
+
+@app.exception_handler(SecretConfigError)
+def misconfigured(exc: SecretConfigError) -> Response:
+    logger.exception("webhook secret misconfigured")
+    return _json(500, {"error": "server_misconfigured", "detail": "the webhook secret is not usable"})
+
+
+@app.not_found
+def not_found(exc: Exception) -> Response:
+    # Never 404 on a webhook route family: Typeform disables a webhook that gets 404/410.
+    return _json(400, {"error": "unknown_route", "detail": "no webhook is served at this path"})
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,1 @@
+"""One client per vendor. Nothing outside this package sees a vendor's wire format."""
