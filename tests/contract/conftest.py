@@ -22,7 +22,8 @@ def sandbox_server() -> Iterator[tuple[str, Flask]]:
     """
     app = create_app(state_dir=None)
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="sandbox-server", daemon=True)
+    # A short poll interval keeps shutdown (and so each test) fast.
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), name="sandbox-server", daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}", app
