@@ -8,8 +8,8 @@ calls it with a Lambda context, so Step Functions' Retry/Catch see our real erro
 from __future__ import annotations
 
 import importlib.util
-import logging
 import json
+import logging
 import threading
 import time
 import traceback
@@ -64,7 +64,9 @@ class InProcessLambdas:
 
     def context(self, name: str) -> LambdaContext:
         fn = self.functions[name]
-        return LambdaContext(function_name=name, invoked_function_arn=fn.arn, timeout_seconds=self.timeouts[fn.logical_id])
+        return LambdaContext(
+            function_name=name, invoked_function_arn=fn.arn, timeout_seconds=self.timeouts[fn.logical_id]
+        )
 
     def invoke(self, name: str, event: Any) -> tuple[Any, str | None]:
         """Call the handler; return (payload, error type or None) as Lambda would report them."""

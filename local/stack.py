@@ -107,7 +107,7 @@ class LocalStack:
         overrides = {
             "PublicBaseUrl": self.api_url,
             "SlackApiBase": f"{self.sandbox_url}/slack/api",
-            "ClickUpApiBase": f"{self.sandbox_url}/clickup/api",
+            "ClickUpApiBase": f"{self.sandbox_url}/clickup/api/v2",
             "StripeApiBase": f"{self.sandbox_url}/stripe",
             "ToplineApiBase": f"{self.sandbox_url}/topline",
             "MailfoldApiBase": f"{self.sandbox_url}/mailfold",
@@ -187,9 +187,7 @@ class LocalStack:
         from moto.core.config import default_user_config
         from moto.server import ThreadedMotoServer
 
-        default_user_config.update(
-            {"lambda": {"use_docker": False}, "stepfunctions": {"execute_state_machine": True}}
-        )
+        default_user_config.update({"lambda": {"use_docker": False}, "stepfunctions": {"execute_state_machine": True}})
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.ports.aws, verbose=False)
         self._moto.start()
 
@@ -261,9 +259,7 @@ class LocalStack:
 
         _, arn, definition = self.template.state_machine()
         sfn = session.client("stepfunctions", endpoint_url=self.aws_url)
-        sfn.create_state_machine(
-            name=arn.rsplit(":", 1)[-1], definition=definition, roleArn=role, type="STANDARD"
-        )
+        sfn.create_state_machine(name=arn.rsplit(":", 1)[-1], definition=definition, roleArn=role, type="STANDARD")
 
     def _start_api(self) -> None:
         from local.api import LocalHttpApi

@@ -111,7 +111,7 @@ class LocalTemplate:
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, dict) and len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self._ref(arg)
             if key == "Fn::GetAtt":
@@ -203,7 +203,7 @@ class LocalTemplate:
 
     def state_machine(self) -> tuple[str, str, str]:
         """(logical id, local ARN, definition with its substitutions applied)."""
-        (logical_id, resource), = self.of_type("AWS::Serverless::StateMachine").items()
+        ((logical_id, resource),) = self.of_type("AWS::Serverless::StateMachine").items()
         props = resource["Properties"]
         definition = (ROOT / props["DefinitionUri"]).read_text(encoding="utf-8")
         for key, value in props.get("DefinitionSubstitutions", {}).items():

@@ -8,12 +8,20 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
-from savedesk import intake, wiring
+from savedesk import forms, intake, wiring
 from savedesk.errors import TransientError
 from savedesk.integrations.signatures import SecretConfigError
 from savedesk.observability import logger, metrics
 from savedesk.settings import get_settings
-from savedesk.webhooks import HttpProblem, Inbound, check_size, parse_json, verify_hubspot, verify_standard
+from savedesk.webhooks import (
+    HttpProblem,
+    Inbound,
+    check_size,
+    parse_json,
+    verify_hubspot,
+    verify_standard,
+    verify_typeform,
+)
 
 app = APIGatewayHttpResolver()
 
@@ -57,6 +65,48 @@ def crm_standard() -> Response:
     check_size(request)
     delivery_id = verify_standard(request, wiring.webhook_secrets()["standard_webhook_secrets"])
     return _open_case("crm", delivery_id, parse_json(request), None)
+
+
+def _record_form(source: str, delivery_id: str, submission: forms.Submission) -> Response:
+    store = wiring.store()
+    logger.append_keys(case_id=submission.case_id)
+    if not store.record_delivery(source, delivery_id, submission.case_id):
+        return _json(200, {"case_id": submission.case_id, "duplicate": "duplicate_delivery"})
+    try:
+        result = forms.apply(store, wiring.workflow(), submission)
+    except (forms.FormRejected, TransientError):
+        # Not acted on: a redelivery must be looked at afresh, not skipped as a duplicate.
+        store.forget_delivery(source, delivery_id)
+        raise
+    logger.info("form answer recorded", extra={"recorded": result["recorded"]})
+    return _json(200, result)
+
+
+@app.post("/webhooks/forms/typeform")
+def forms_typeform() -> Response:
+    request = _inbound()
+    check_size(request)
+    verify_typeform(request, wiring.webhook_secrets()["typeform_secrets"])
+    event_id, submission = forms.from_typeform(parse_json(request))
+    return _record_form("typeform", event_id, submission)
+
+
+@app.post("/webhooks/forms")
+def forms_standard() -> Response:
+    request = _inbound()
+    check_size(request)
+    delivery_id = verify_standard(request, wiring.webhook_secrets()["standard_webhook_secrets"])
+    return _record_form("forms", delivery_id, forms.parse_submission(parse_json(request)))
+
+
+_FORM_REJECTION_STATUS = {"unknown_case": 422, "already_decided": 409, "not_waiting": 409}
+
+
+@app.exception_handler(forms.FormRejected)
+def form_rejected(exc: forms.FormRejected) -> Response:
+    status = _FORM_REJECTION_STATUS.get(exc.error, 422)
+    logger.info("form answer refused", extra={"status": status, "error": exc.error})
+    return _json(status, {"error": exc.error, "detail": exc.detail})
 
 
 @app.exception_handler(HttpProblem)

@@ -15,10 +15,14 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 # Single-line text only: a CR or LF in a name or an address could end up in an email header.
-SingleLine = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\r\n]*$")]
+SingleLine = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\r\n]*$")
+]
 OptionalId = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100, pattern=r"^[A-Za-z0-9_.:#-]*$")]
 
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$"
+)
 
 
 def _email(value: str) -> str:
@@ -121,6 +125,7 @@ class Case(BaseModel):
     reasons: ExitReasons = Field(default_factory=ExitReasons)
     contract_review: dict[str, Any] | None = None
     meeting: MeetingOutcome | None = None
+    refund_decision: dict[str, Any] | None = None  # {"approved", "decided_by", "note", "decided_at"}
     offboarding_reason: Literal["cancel", "timeout"] | None = None
     closed_at: datetime | None = None
     version: int = 0

@@ -8,7 +8,7 @@ One table, one partition per case:
     CASE#<case_id>              EVENT#<iso time>#<n>    the case's event log (audit trail)
     DELIVERY#<source>#<id>      DELIVERY                a webhook delivery seen, pointing at its case
     ACCOUNT#<account_id>        OPEN                    the open case of an account (one at a time)
-    TOKEN#<case_id>             MEETING                 the task token WaitForMeetingOutcome waits on
+    TOKEN#<case_id>             MEETING | REFUND        the task token a waiting state gave us
 
 GSI `by_status`: gsi1pk = STATUS#<status>, gsi1sk = <opened_at>#<case_id>, for listing cases.
 """
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -39,7 +39,12 @@ _TRANSIENT_CODES = {
     "ServiceUnavailable",
     "TransactionInProgressException",
 }
-_TRANSIENT_TRANSPORT_ERRORS = {"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError", "ConnectionClosedError"}
+_TRANSIENT_TRANSPORT_ERRORS = {
+    "EndpointConnectionError",
+    "ConnectTimeoutError",
+    "ReadTimeoutError",
+    "ConnectionClosedError",
+}
 
 
 class StoreError(TransientError):
@@ -105,7 +110,13 @@ class CaseStore:
         delivery_key = {"pk": _s(f"DELIVERY#{case.source}#{case.delivery_id}"), "sk": _s("DELIVERY")}
         account_key = {"pk": _s(f"ACCOUNT#{case.account.account_id}"), "sk": _s("OPEN")}
         items = [
-            {"Put": {"TableName": self.table, "Item": self._case_item(case), "ConditionExpression": "attribute_not_exists(pk)"}},
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": self._case_item(case),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
             {
                 "Put": {
                     "TableName": self.table,
@@ -148,7 +159,9 @@ class CaseStore:
             {"pk": _s(f"ACCOUNT#{case.account.account_id}"), "sk": _s("OPEN")},
         ]
         try:
-            self.client.transact_write_items(TransactItems=[{"Delete": {"TableName": self.table, "Key": k}} for k in keys])
+            self.client.transact_write_items(
+                TransactItems=[{"Delete": {"TableName": self.table, "Key": k}} for k in keys]
+            )
             for event_key in self._event_keys(case.case_id):
                 self.client.delete_item(TableName=self.table, Key=event_key)
         except Exception as exc:
@@ -205,6 +218,18 @@ class CaseStore:
         except Exception as exc:
             self._raise(exc)
         return updated
+
+    def update_case(self, case_id: str, change: Callable[[Case], Case], attempts: int = 5) -> Case:
+        """Apply `change` to the latest case and save it; a concurrent writer makes it re-read and re-apply."""
+        for _ in range(attempts):
+            latest = self.get_case(case_id)
+            if latest is None:
+                raise KeyError(case_id)
+            try:
+                return self.save_case(change(latest))
+            except ConflictError:
+                continue
+        raise ConflictError(f"case {case_id} kept changing while it was being saved")
 
     def list_cases(self, status: CaseStatus | None = None, limit: int = 200) -> list[Case]:
         """Cases newest first, by status through the GSI, or all of them by scanning case items."""
@@ -332,28 +357,29 @@ class CaseStore:
         for item in self._query_prefix(case_id, "EVENT#"):
             yield {"pk": item["pk"], "sk": item["sk"]}
 
-    # -- the meeting task token ---------------------------------------------------------------
+    # -- task tokens the workflow waits on ---------------------------------------------------
 
-    def save_task_token(self, case_id: str, token: str, waiting_since: str) -> None:
+    def save_task_token(self, case_id: str, kind: str, token: str) -> None:
+        """Keep the token a waiting task gave us (kind: "meeting" or "refund"); a newer wait replaces it."""
         try:
             self.client.put_item(
                 TableName=self.table,
                 Item={
                     "pk": _s(f"TOKEN#{case_id}"),
-                    "sk": _s("MEETING"),
+                    "sk": _s(kind.upper()),
                     "token": _s(token),
-                    "waiting_since": _s(waiting_since),
+                    "since": _s(_now_iso()),
                 },
             )
         except Exception as exc:
             self._raise(exc)
 
-    def take_task_token(self, case_id: str) -> str | None:
-        """Remove and return the waiting token, so one outcome resumes the workflow exactly once."""
+    def take_task_token(self, case_id: str, kind: str) -> str | None:
+        """Remove and return the waiting token, so one answer resumes the workflow exactly once."""
         try:
             response = self.client.delete_item(
                 TableName=self.table,
-                Key={"pk": _s(f"TOKEN#{case_id}"), "sk": _s("MEETING")},
+                Key={"pk": _s(f"TOKEN#{case_id}"), "sk": _s(kind.upper())},
                 ReturnValues="ALL_OLD",
             )
         except Exception as exc:
@@ -361,9 +387,37 @@ class CaseStore:
         item = response.get("Attributes")
         return item["token"]["S"] if item else None
 
-    def peek_task_token(self, case_id: str) -> str | None:
-        item = self._get({"pk": _s(f"TOKEN#{case_id}"), "sk": _s("MEETING")})
+    def peek_task_token(self, case_id: str, kind: str) -> str | None:
+        item = self._get({"pk": _s(f"TOKEN#{case_id}"), "sk": _s(kind.upper())})
         return item["token"]["S"] if item else None
+
+    def record_delivery(self, source: str, delivery_id: str, case_id: str) -> bool:
+        """Remember a form delivery; False when it was seen before (a redelivery to skip)."""
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item={
+                    "pk": _s(f"DELIVERY#{source}#{delivery_id}"),
+                    "sk": _s("DELIVERY"),
+                    "case_id": _s(case_id),
+                    "received_at": _s(_now_iso()),
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        except Exception as exc:
+            self._raise(exc)
+        return True
+
+    def forget_delivery(self, source: str, delivery_id: str) -> None:
+        """Undo record_delivery when acting on it failed, so the sender's retry is not taken for a duplicate."""
+        try:
+            self.client.delete_item(
+                TableName=self.table, Key={"pk": _s(f"DELIVERY#{source}#{delivery_id}"), "sk": _s("DELIVERY")}
+            )
+        except Exception as exc:
+            self._raise(exc)
 
     # -- plumbing ---------------------------------------------------------------------------
 

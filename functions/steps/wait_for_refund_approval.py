@@ -1,0 +1,5 @@
+"""Lambda behind the callback state WaitForRefundApproval: keeps the task token until the answer arrives."""
+
+from savedesk.runtime import wait_handler
+
+handler = wait_handler()

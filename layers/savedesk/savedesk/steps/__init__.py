@@ -1,0 +1,1 @@
+"""The domain logic of each checklist step, one module per step, named after it."""

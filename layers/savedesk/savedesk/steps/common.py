@@ -1,0 +1,75 @@
+"""Small pieces several steps share: email context basics, links, Slack destinations, dates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from savedesk.errors import MissingClientData
+from savedesk.models import Case
+
+
+def client_email_basics(case: Case, settings: Any) -> dict[str, Any]:
+    account = case.account
+    return {
+        "case_id": case.case_id,
+        "company": account.company,
+        "account_manager_name": account.account_manager_name,
+        "account_manager_email": account.account_manager_email,
+        "agency_name": settings.agency_name,
+        "contact_first_name": account.contact_first_name,
+    }
+
+
+def internal_email_basics(case: Case, settings: Any) -> dict[str, Any]:
+    basics = client_email_basics(case, settings)
+    del basics["contact_first_name"]
+    return basics
+
+
+def form_link(form_url: str, case_id: str) -> str:
+    """A Typeform link with the case id as hidden field (Typeform reads hidden fields from the fragment)."""
+    return f"{form_url}#case_id={quote(case_id)}"
+
+
+def console_link(settings: Any, case_id: str) -> str:
+    region = settings.console_region
+    return (
+        f"https://{region}.console.aws.amazon.com/states/home?region={region}#/v2/executions/details/"
+        f"arn:aws:states:{region}::execution:savedesk:{quote(case_id)}"
+    )
+
+
+def require_slack_channel(case: Case) -> str:
+    if not case.account.slack_channel:
+        raise MissingClientData(
+            f"{case.account.company} has no Slack channel on file (CRM property for slack_channel); "
+            "add it in the CRM, then re-run this step"
+        )
+    return case.account.slack_channel
+
+
+def account_manager_destination(case: Case, settings: Any) -> str:
+    """The account manager's DM when we know their Slack id; otherwise the ops channel."""
+    return case.account.account_manager_slack_id or settings.ops_slack_channel
+
+
+def next_business_day_at(start: datetime, days: int, hour_utc: int) -> datetime:
+    """`days` business days after `start`, at `hour_utc`:00 UTC (weekends skipped)."""
+    day = start.date()
+    remaining = days
+    while remaining > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            remaining -= 1
+    return datetime.combine(day, time(hour_utc, 0), tzinfo=UTC)
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def posted_ref(posted: Any) -> dict[str, str]:
+    """What to record of a Slack post: channel and ts identify it (to thread, or to skip a re-post)."""
+    return {"channel": posted.channel, "ts": posted.ts}
