@@ -20,11 +20,11 @@ from flask import Flask
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from savedesk.errors import TransientError, VendorError
-from savedesk.integrations.clickup import ClickUpClient
 
 from local.sandbox.app import Fault
 from local.sandbox.clickup import SEED_TOKEN, ClickUpState
+from savedesk.errors import TransientError, VendorError
+from savedesk.integrations.clickup import ClickUpClient
 
 SPEC_PATH = Path("/work/shared/fixtures/clickup-openapi.json")
 SPEC_URI = "urn:clickup-openapi"

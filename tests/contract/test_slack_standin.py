@@ -9,12 +9,12 @@ from typing import Any
 import httpx
 import pytest
 from flask import Flask
-from savedesk.errors import TransientError, VendorError
-from savedesk.integrations import slack
-from savedesk.integrations.slack import SlackClient
 
 from local.sandbox.app import Fault
 from local.sandbox.slack import SEED_TOKEN, SlackState
+from savedesk.errors import TransientError, VendorError
+from savedesk.integrations import slack
+from savedesk.integrations.slack import SlackClient
 
 TS_FORMAT = re.compile(r"^\d{10}\.\d{6}$")
 JSON_UTF8 = "application/json; charset=utf-8"

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from savedesk.errors import PermanentError, TransientError, VendorError
 from savedesk.integrations.clickup import ClickUpClient, Task, TaskList, due_date_ms
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from savedesk.errors import PermanentError, TransientError, VendorError
 from savedesk.integrations import slack
 from savedesk.integrations.slack import PostedMessage, SlackClient, escape_mrkdwn
