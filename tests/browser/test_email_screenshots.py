@@ -1,6 +1,7 @@
 """Screenshot every email in headless Chromium and check the pictures are real renders.
 
-Chromium is Debian's package (`apt-get install -y chromium`); without it the test skips.
+Chromium is Debian's package (`apt-get install -y chromium fonts-liberation`: Liberation Sans stands in
+for Arial, so the screenshots show the metrics Outlook and Gmail users see); without it the test skips.
 Screenshots land in tests/artifacts/emails/ (git-ignored) for people to look at.
 """
 
@@ -11,6 +12,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+
 from savedesk.emails import TEMPLATES, render_email
 from savedesk.emails.samples import samples
 
@@ -22,7 +24,7 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
         not CHROMIUM.exists(),
-        reason="needs Debian Chromium at /usr/bin/chromium: apt-get install -y --no-install-recommends chromium",
+        reason="needs /usr/bin/chromium: apt-get update && apt-get install -y chromium fonts-liberation",
     ),
 ]
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from savedesk.calendar_invite import PRODID, build_ics, escape_text, fold
 
 START = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("America/New_York"))

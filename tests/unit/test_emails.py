@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
+
 from savedesk.emails import (
     TEMPLATES,
     AcknowledgementContext,
