@@ -535,7 +535,8 @@ def _handle(
         state.versions_seen.append(version)
     try:
         _authenticate(state)
-        params = parse_params(request.args if request.method == "GET" else request.form)
+        # The SDK sends GET and DELETE params in the query string, POST params in the form body.
+        params = parse_params(request.args if request.method in ("GET", "DELETE") else request.form)
     except StripeHTTPError as exc:
         return _json(exc.status, exc.body())
 

@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 from flask import Flask
-from savedesk.errors import PermanentError, TransientError, VendorError
-from savedesk.integrations.billing import BillingClient
 
 from local.sandbox import stripe as stand_in
 from local.sandbox.app import Fault
+from savedesk.errors import PermanentError, TransientError, VendorError
+from savedesk.integrations.billing import BillingClient
 
 KEY = stand_in.API_KEY
 CUSTOMER = "cus_AcmeDental01"
@@ -215,8 +215,13 @@ def test_stop_billing_is_safe_to_rerun(billing: BillingClient, app: Flask) -> No
 def test_a_canceled_subscription_cannot_be_updated_and_stop_billing_accepts_it(
     billing: BillingClient, raw: httpx.Client
 ) -> None:
-    canceled = raw.delete(f"/v1/subscriptions/{SUBSCRIPTION}")
+    canceled = raw.delete(
+        f"/v1/subscriptions/{SUBSCRIPTION}", params={"cancellation_details[feedback]": "switched_service"}
+    )
     assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
+    assert canceled.json()["cancellation_details"]["feedback"] == "switched_service"
+    again = raw.delete(f"/v1/subscriptions/{SUBSCRIPTION}")
+    assert again.status_code == 400 and error_of(again)["type"] == "invalid_request_error"
     update = raw.post(f"/v1/subscriptions/{SUBSCRIPTION}", data={"cancel_at_period_end": "true"})
     assert update.status_code == 400 and error_of(update)["type"] == "invalid_request_error"
     assert billing.stop_billing(SUBSCRIPTION, None, "stop:case-4").status == "canceled"

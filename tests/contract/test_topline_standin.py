@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from flask import Flask
-from savedesk.errors import PermanentError, TransientError, VendorError
-from savedesk.integrations.topline import ToplineClient
 
 from local.sandbox import topline as stand_in
 from local.sandbox.app import Fault
+from savedesk.errors import PermanentError, TransientError, VendorError
+from savedesk.integrations.topline import ToplineClient
 
 ACCOUNT = "tl_acme_001"
 

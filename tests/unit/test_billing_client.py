@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 import respx
+
 from savedesk.errors import PermanentError, TransientError, VendorError
 from savedesk.integrations.billing import (
     STRIPE_API_VERSION,

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+
 from savedesk.errors import PermanentError, TransientError, VendorError
 from savedesk.integrations.topline import ToplineClient
 
