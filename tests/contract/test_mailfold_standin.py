@@ -104,6 +104,12 @@ def test_a_bad_address_is_a_permanent_422(client: MailfoldClient, app: Flask, ch
     assert orders(app) == {}
 
 
+def test_sender_and_template_default(mailfold_url: str, app: Flask) -> None:
+    card = MailfoldClient(mailfold_url, stand_in.API_KEY).order_card_once(DANA, "Thanks", REF)
+    assert orders(app)[card.id]["sender"] is None
+    assert orders(app)[card.id]["template_id"] == stand_in.TEMPLATE_ID
+
+
 def test_a_non_us_address_needs_no_state(client: MailfoldClient) -> None:
     london = PostalAddress(name="A", address_line1="1 High St", city="London", postal_code="EC1A 1BB", country="GB")
     assert client.order_card_once(london, "Thanks", REF).status == "queued"

@@ -19,6 +19,7 @@ from savedesk.errors import TransientError, VendorError
 from savedesk.integrations.http import DEFAULT_TIMEOUT, require_json, send
 
 VENDOR = "mailfold"
+DEFAULT_TEMPLATE_ID = "tpl_thank_you_card"
 
 
 class PostalAddress(BaseModel):
@@ -59,15 +60,16 @@ def order_card_once(sender: CardSender, recipient: PostalAddress, message: str, 
 class MailfoldClient:
     """`base_url` ends at the version, e.g. `http://127.0.0.1:PORT/mailfold/v1`.
 
-    `sender` is the return address printed on the envelope (the agency's office).
+    `sender` is the return address printed on the envelope; None leaves it to the Mailfold
+    account's default return address (the agency's office).
     """
 
     def __init__(
         self,
         base_url: str,
         api_key: str,
-        template_id: str,
-        sender: PostalAddress,
+        template_id: str = DEFAULT_TEMPLATE_ID,
+        sender: PostalAddress | None = None,
         http: httpx.Client | None = None,
         budget_seconds: Callable[[], float] | None = None,
     ) -> None:
@@ -80,13 +82,14 @@ class MailfoldClient:
 
     def order_card(self, recipient: PostalAddress, message: str, reference: str) -> CardOrder:
         """Order one card. Not idempotent: use `order_card_once` unless you have just searched."""
-        body = {
+        body: dict[str, Any] = {
             "template_id": self._template_id,
             "message": message,
             "recipient": recipient.model_dump(),
-            "sender": self._sender.model_dump(),
             "reference": reference,
         }
+        if self._sender is not None:
+            body["sender"] = self._sender.model_dump()
         return _order(self._call("POST", "/orders", body=body))
 
     def find_order(self, reference: str) -> CardOrder | None:
