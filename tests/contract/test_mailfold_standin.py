@@ -30,7 +30,7 @@ AGENCY = PostalAddress(
 
 @pytest.fixture
 def mailfold_url(sandbox_server: tuple[str, Flask]) -> str:
-    return f"{sandbox_server[0]}/mailfold/v1"
+    return f"{sandbox_server[0]}/mailfold"
 
 
 @pytest.fixture
@@ -126,9 +126,9 @@ def test_unknown_template_and_long_message_are_rejected(mailfold_url: str) -> No
 def test_missing_or_wrong_auth_is_401(mailfold_url: str, authorization: str | None) -> None:
     headers = {"Authorization": authorization} if authorization else {}
     for response in (
-        httpx.get(f"{mailfold_url}/orders", params={"reference": REF}, headers=headers),
-        httpx.post(f"{mailfold_url}/orders", json={}, headers=headers),
-        httpx.get(f"{mailfold_url}/orders/ord_x", headers=headers),
+        httpx.get(f"{mailfold_url}/v1/orders", params={"reference": REF}, headers=headers),
+        httpx.post(f"{mailfold_url}/v1/orders", json={}, headers=headers),
+        httpx.get(f"{mailfold_url}/v1/orders/ord_x", headers=headers),
     ):
         assert response.status_code == 401 and response.json()["error"]["code"] == "unauthorized"
 
@@ -145,7 +145,7 @@ def test_unknown_order_is_404(client: MailfoldClient) -> None:
 
 def test_created_order_wire_shape(mailfold_url: str) -> None:
     response = httpx.post(
-        f"{mailfold_url}/orders",
+        f"{mailfold_url}/v1/orders",
         headers={"Authorization": f"Bearer {stand_in.API_KEY}"},
         json={
             "template_id": stand_in.TEMPLATE_ID,
@@ -160,6 +160,6 @@ def test_created_order_wire_shape(mailfold_url: str) -> None:
         response.json()
     )
     listing = httpx.get(
-        f"{mailfold_url}/orders", params={"reference": REF}, headers={"Authorization": f"Bearer {stand_in.API_KEY}"}
+        f"{mailfold_url}/v1/orders", params={"reference": REF}, headers={"Authorization": f"Bearer {stand_in.API_KEY}"}
     ).json()
     assert listing["has_more"] is False and [o["id"] for o in listing["data"]] == [response.json()["id"]]

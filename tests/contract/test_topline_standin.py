@@ -18,7 +18,7 @@ ACCOUNT = "tl_acme_001"
 
 @pytest.fixture
 def topline_url(sandbox_server: tuple[str, Flask]) -> str:
-    return f"{sandbox_server[0]}/topline/v1"
+    return f"{sandbox_server[0]}/topline"
 
 
 @pytest.fixture
@@ -70,7 +70,7 @@ def test_effective_at_is_recorded(client: ToplineClient) -> None:
 def test_same_key_other_body_is_a_conflict(client: ToplineClient, topline_url: str) -> None:
     client.deactivate(ACCOUNT, "r", "savedesk", "k1")
     response = httpx.post(
-        f"{topline_url}/accounts/{ACCOUNT}/deactivate",
+        f"{topline_url}/v1/accounts/{ACCOUNT}/deactivate",
         json={"reason": "something else", "requested_by": "savedesk"},
         headers={"Authorization": f"Bearer {stand_in.API_KEY}", "Idempotency-Key": "k1"},
     )
@@ -91,7 +91,7 @@ def test_same_key_other_body_is_a_conflict(client: ToplineClient, topline_url: s
 )
 def test_invalid_requests_are_422(topline_url: str, body: dict[str, str], headers: dict[str, str]) -> None:
     response = httpx.post(
-        f"{topline_url}/accounts/{ACCOUNT}/deactivate",
+        f"{topline_url}/v1/accounts/{ACCOUNT}/deactivate",
         json=body,
         headers={"Authorization": f"Bearer {stand_in.API_KEY}", **headers},
     )
@@ -102,7 +102,7 @@ def test_invalid_requests_are_422(topline_url: str, body: dict[str, str], header
 @pytest.mark.parametrize("authorization", [None, "Bearer wrong", f"Basic {stand_in.API_KEY}", stand_in.API_KEY])
 def test_missing_or_wrong_auth_is_401(topline_url: str, authorization: str | None) -> None:
     headers = {"Authorization": authorization} if authorization else {}
-    response = httpx.get(f"{topline_url}/accounts/{ACCOUNT}", headers=headers)
+    response = httpx.get(f"{topline_url}/v1/accounts/{ACCOUNT}", headers=headers)
     assert response.status_code == 401
     assert response.json() == {"error": {"code": "unauthorized", "message": "Missing or invalid admin key"}}
 

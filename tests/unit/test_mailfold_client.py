@@ -12,7 +12,7 @@ import respx
 from savedesk.errors import PermanentError, TransientError, VendorError
 from savedesk.integrations.mailfold import CardOrder, CardSender, MailfoldClient, PostalAddress, order_card_once
 
-BASE = "https://mailfold.test/v1"
+BASE = "https://mailfold.test"
 REF = "savedesk:case-1:thank-you-card"
 DANA = PostalAddress(
     name="Dana Whitfield",
@@ -45,7 +45,7 @@ def api():
 
 
 def test_order_card_sends_the_assumed_body(client: MailfoldClient, api: respx.MockRouter) -> None:
-    route = api.post("/orders").respond(201, json=order())
+    route = api.post("/v1/orders").respond(201, json=order())
     assert client.order_card(DANA, "Thank you, Dana.", REF) == CardOrder(id="ord_1", status="queued", reference=REF)
     request = route.calls.last.request
     assert request.headers["Authorization"] == "Bearer mf_key"
@@ -65,27 +65,27 @@ def test_order_card_sends_the_assumed_body(client: MailfoldClient, api: respx.Mo
 
 
 def test_find_order_by_reference(client: MailfoldClient, api: respx.MockRouter) -> None:
-    route = api.get("/orders").respond(200, json={"data": [order()], "has_more": False})
+    route = api.get("/v1/orders").respond(200, json={"data": [order()], "has_more": False})
     assert client.find_order(REF) == CardOrder(id="ord_1", status="queued", reference=REF)
     assert route.calls.last.request.url.params["reference"] == REF
 
 
 def test_find_order_ignores_other_references(client: MailfoldClient, api: respx.MockRouter) -> None:
     # Should the vendor's filter be looser than assumed (prefix match, ignored param), we still match exactly.
-    api.get("/orders").respond(200, json={"data": [order("ord_9", REF + "-other")], "has_more": False})
+    api.get("/v1/orders").respond(200, json={"data": [order("ord_9", REF + "-other")], "has_more": False})
     assert client.find_order(REF) is None
 
 
 def test_order_card_once_finds_before_ordering(client: MailfoldClient, api: respx.MockRouter) -> None:
-    api.get("/orders").respond(200, json={"data": [order()], "has_more": False})
-    post = api.post("/orders")
+    api.get("/v1/orders").respond(200, json={"data": [order()], "has_more": False})
+    post = api.post("/v1/orders")
     assert client.order_card_once(DANA, "Thanks", REF).id == "ord_1"
     assert not post.called
 
 
 def test_order_card_once_orders_when_none_exists(client: MailfoldClient, api: respx.MockRouter) -> None:
-    api.get("/orders").respond(200, json={"data": [], "has_more": False})
-    post = api.post("/orders").respond(201, json=order("ord_2"))
+    api.get("/v1/orders").respond(200, json={"data": [], "has_more": False})
+    post = api.post("/v1/orders").respond(201, json=order("ord_2"))
     assert client.order_card_once(DANA, "Thanks", REF).id == "ord_2"
     assert post.call_count == 1
 
@@ -94,13 +94,13 @@ def test_a_timed_out_order_is_found_on_the_retry_not_ordered_again(
     client: MailfoldClient, api: respx.MockRouter
 ) -> None:
     # The first POST times out after Mailfold took the order; the workflow retries the step.
-    api.get("/orders").mock(
+    api.get("/v1/orders").mock(
         side_effect=[
             httpx.Response(200, json={"data": [], "has_more": False}),
             httpx.Response(200, json={"data": [order()], "has_more": False}),
         ]
     )
-    post = api.post("/orders").mock(side_effect=httpx.ReadTimeout("slow"))
+    post = api.post("/v1/orders").mock(side_effect=httpx.ReadTimeout("slow"))
     with pytest.raises(TransientError):
         client.order_card_once(DANA, "Thanks", REF)
     assert client.order_card_once(DANA, "Thanks", REF).id == "ord_1"
@@ -130,12 +130,12 @@ def test_order_card_once_never_orders_twice_for_one_reference() -> None:
 
 
 def test_get_order(client: MailfoldClient, api: respx.MockRouter) -> None:
-    api.get("/orders/ord_1").respond(200, json=order())
+    api.get("/v1/orders/ord_1").respond(200, json=order())
     assert client.get_order("ord_1").status == "queued"
 
 
 def test_429_with_retry_after_is_transient_beyond_the_budget(client: MailfoldClient, api: respx.MockRouter) -> None:
-    api.post("/orders").respond(
+    api.post("/v1/orders").respond(
         429, json={"error": {"code": "rate_limited", "message": "x"}}, headers={"Retry-After": "9"}
     )
     with pytest.raises(TransientError) as caught:
@@ -145,14 +145,14 @@ def test_429_with_retry_after_is_transient_beyond_the_budget(client: MailfoldCli
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_server_errors_are_transient(client: MailfoldClient, api: respx.MockRouter, status: int) -> None:
-    api.get("/orders").respond(status, text="oops")
+    api.get("/v1/orders").respond(status, text="oops")
     with pytest.raises(TransientError):
         client.find_order(REF)
 
 
 @pytest.mark.parametrize("exc", [httpx.ReadTimeout("slow"), httpx.ConnectTimeout("slow"), httpx.ConnectError("down")])
 def test_timeouts_are_transient(client: MailfoldClient, api: respx.MockRouter, exc: Exception) -> None:
-    api.get("/orders").mock(side_effect=exc)
+    api.get("/v1/orders").mock(side_effect=exc)
     with pytest.raises(TransientError):
         client.find_order(REF)
 
@@ -168,7 +168,7 @@ def test_timeouts_are_transient(client: MailfoldClient, api: respx.MockRouter, e
 def test_malformed_responses_are_transient(
     client: MailfoldClient, api: respx.MockRouter, response: httpx.Response
 ) -> None:
-    api.get("/orders").mock(return_value=response)
+    api.get("/v1/orders").mock(return_value=response)
     with pytest.raises(TransientError):
         client.find_order(REF)
 
@@ -188,7 +188,7 @@ def test_malformed_responses_are_transient(
 def test_client_errors_are_permanent(
     client: MailfoldClient, api: respx.MockRouter, status: int, error: dict[str, str], expected: str
 ) -> None:
-    api.post("/orders").respond(status, json={"error": error})
+    api.post("/v1/orders").respond(status, json={"error": error})
     with pytest.raises(VendorError) as caught:
         client.order_card(DANA, "Thanks", REF)
     assert isinstance(caught.value, PermanentError) and expected in str(caught.value)

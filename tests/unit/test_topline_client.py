@@ -13,7 +13,7 @@ import respx
 from savedesk.errors import PermanentError, TransientError, VendorError
 from savedesk.integrations.topline import ToplineClient
 
-BASE = "https://topline.test/v1"
+BASE = "https://topline.test/api"
 
 
 def account(status: str = "active", users_active: bool | None = None, connected: bool | None = None) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def api():
 
 
 def test_get_account_sends_the_key_and_parses(client: ToplineClient, api: respx.MockRouter) -> None:
-    route = api.get("/accounts/tl_1").respond(200, json=account())
+    route = api.get("/v1/accounts/tl_1").respond(200, json=account())
     acct = client.get_account("tl_1")
     assert route.calls.last.request.headers["Authorization"] == "Bearer tl_key"
     assert acct.status == "active" and len(acct.users) == 2 and not acct.access_revoked
@@ -54,7 +54,7 @@ def test_get_account_sends_the_key_and_parses(client: ToplineClient, api: respx.
 
 
 def test_deactivate_sends_body_and_idempotency_key(client: ToplineClient, api: respx.MockRouter) -> None:
-    route = api.post("/accounts/tl_1/deactivate").respond(200, json=account("deactivated"))
+    route = api.post("/v1/accounts/tl_1/deactivate").respond(200, json=account("deactivated"))
     acct = client.deactivate(
         "tl_1", "client cancelled", "savedesk", "topline-deactivate:case-1", datetime(2026, 11, 26, 9, 30, tzinfo=UTC)
     )
@@ -70,8 +70,8 @@ def test_deactivate_sends_body_and_idempotency_key(client: ToplineClient, api: r
 
 
 def test_revoke_and_verify_reads_back(client: ToplineClient, api: respx.MockRouter) -> None:
-    api.post("/accounts/tl_1/deactivate").respond(200, json=account("deactivated"))
-    read = api.get("/accounts/tl_1").respond(200, json=account("deactivated"))
+    api.post("/v1/accounts/tl_1/deactivate").respond(200, json=account("deactivated"))
+    read = api.get("/v1/accounts/tl_1").respond(200, json=account("deactivated"))
     assert client.revoke_and_verify("tl_1", "r", "savedesk", "k").access_revoked
     assert read.called
 
@@ -87,8 +87,8 @@ def test_revoke_and_verify_reads_back(client: ToplineClient, api: respx.MockRout
 def test_revoke_and_verify_fails_when_anything_is_left(
     client: ToplineClient, api: respx.MockRouter, readback: dict[str, Any], left: str
 ) -> None:
-    api.post("/accounts/tl_1/deactivate").respond(200, json=account("deactivated"))
-    api.get("/accounts/tl_1").respond(200, json=readback)
+    api.post("/v1/accounts/tl_1/deactivate").respond(200, json=account("deactivated"))
+    api.get("/v1/accounts/tl_1").respond(200, json=readback)
     with pytest.raises(VendorError, match="account still active after deactivate") as caught:
         client.revoke_and_verify("tl_1", "r", "savedesk", "k")
     assert left in str(caught.value)
@@ -96,7 +96,7 @@ def test_revoke_and_verify_fails_when_anything_is_left(
 
 def test_429_with_retry_after_is_waited_out_when_it_fits(api: respx.MockRouter) -> None:
     client = ToplineClient(BASE, "tl_key", http=httpx.Client(timeout=2))
-    route = api.get("/accounts/tl_1").mock(
+    route = api.get("/v1/accounts/tl_1").mock(
         side_effect=[
             httpx.Response(
                 429, json={"error": {"code": "rate_limited", "message": "slow down"}}, headers={"Retry-After": "0"}
@@ -110,7 +110,7 @@ def test_429_with_retry_after_is_waited_out_when_it_fits(api: respx.MockRouter) 
 
 def test_429_beyond_the_budget_is_transient_with_retry_after(api: respx.MockRouter) -> None:
     client = ToplineClient(BASE, "tl_key", http=httpx.Client(timeout=2), budget_seconds=lambda: 1.0)
-    api.get("/accounts/tl_1").respond(
+    api.get("/v1/accounts/tl_1").respond(
         429, json={"error": {"code": "rate_limited", "message": "slow down"}}, headers={"Retry-After": "30"}
     )
     with pytest.raises(TransientError) as caught:
@@ -120,14 +120,14 @@ def test_429_beyond_the_budget_is_transient_with_retry_after(api: respx.MockRout
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_server_errors_are_transient(client: ToplineClient, api: respx.MockRouter, status: int) -> None:
-    api.post("/accounts/tl_1/deactivate").respond(status, json={"error": {"code": "internal_error", "message": "x"}})
+    api.post("/v1/accounts/tl_1/deactivate").respond(status, json={"error": {"code": "internal_error", "message": "x"}})
     with pytest.raises(TransientError):
         client.deactivate("tl_1", "r", "savedesk", "k")
 
 
 @pytest.mark.parametrize("exc", [httpx.ReadTimeout("slow"), httpx.ConnectTimeout("slow"), httpx.ConnectError("down")])
 def test_timeouts_are_transient(client: ToplineClient, api: respx.MockRouter, exc: Exception) -> None:
-    api.get("/accounts/tl_1").mock(side_effect=exc)
+    api.get("/v1/accounts/tl_1").mock(side_effect=exc)
     with pytest.raises(TransientError):
         client.get_account("tl_1")
 
@@ -143,7 +143,7 @@ def test_timeouts_are_transient(client: ToplineClient, api: respx.MockRouter, ex
 def test_malformed_responses_are_transient(
     client: ToplineClient, api: respx.MockRouter, response: httpx.Response
 ) -> None:
-    api.get("/accounts/tl_1").mock(return_value=response)
+    api.get("/v1/accounts/tl_1").mock(return_value=response)
     with pytest.raises(TransientError):
         client.get_account("tl_1")
 
@@ -158,13 +158,13 @@ def test_malformed_responses_are_transient(
     ],
 )
 def test_client_errors_are_permanent(client: ToplineClient, api: respx.MockRouter, status: int, code: str) -> None:
-    api.post("/accounts/tl_1/deactivate").respond(status, json={"error": {"code": code, "message": "no"}})
+    api.post("/v1/accounts/tl_1/deactivate").respond(status, json={"error": {"code": code, "message": "no"}})
     with pytest.raises(VendorError, match=code) as caught:
         client.deactivate("tl_1", "r", "savedesk", "k")
     assert isinstance(caught.value, PermanentError) and str(status) in str(caught.value)
 
 
 def test_an_error_without_the_envelope_is_still_reported(client: ToplineClient, api: respx.MockRouter) -> None:
-    api.get("/accounts/tl_1").respond(401, text="Unauthorized")
+    api.get("/v1/accounts/tl_1").respond(401, text="Unauthorized")
     with pytest.raises(VendorError, match="401 Unauthorized"):
         client.get_account("tl_1")

@@ -58,7 +58,7 @@ def order_card_once(sender: CardSender, recipient: PostalAddress, message: str, 
 
 
 class MailfoldClient:
-    """`base_url` ends at the version, e.g. `http://127.0.0.1:PORT/mailfold/v1`.
+    """`base_url` stops before the version: `https://api.mailfold.example` or `http://127.0.0.1:PORT/mailfold`.
 
     `sender` is the return address printed on the envelope; None leaves it to the Mailfold
     account's default return address (the agency's office).
@@ -90,10 +90,10 @@ class MailfoldClient:
         }
         if self._sender is not None:
             body["sender"] = self._sender.model_dump()
-        return _order(self._call("POST", "/orders", body=body))
+        return _order(self._call("POST", "/v1/orders", body=body))
 
     def find_order(self, reference: str) -> CardOrder | None:
-        body = self._call("GET", "/orders", params={"reference": reference})
+        body = self._call("GET", "/v1/orders", params={"reference": reference})
         data = body.get("data")
         if not isinstance(data, list):
             raise TransientError(f"{VENDOR}: malformed order list (no 'data' array)")
@@ -102,7 +102,7 @@ class MailfoldClient:
         return matches[0] if matches else None
 
     def get_order(self, order_id: str) -> CardOrder:
-        return _order(self._call("GET", f"/orders/{order_id}"))
+        return _order(self._call("GET", f"/v1/orders/{order_id}"))
 
     def order_card_once(self, recipient: PostalAddress, message: str, reference: str) -> CardOrder:
         return order_card_once(self, recipient, message, reference)

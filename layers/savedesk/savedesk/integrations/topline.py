@@ -57,7 +57,7 @@ class ToplineAccount(BaseModel):
 
 
 class ToplineClient:
-    """`base_url` ends at the version: `https://admin.topline-agency.example/v1` or `http://127.0.0.1:PORT/topline/v1`."""
+    """`base_url` stops before the version: `https://admin.topline.example/api` or `http://127.0.0.1:PORT/topline`."""
 
     def __init__(
         self,
@@ -72,7 +72,7 @@ class ToplineClient:
         self._budget_seconds = budget_seconds
 
     def get_account(self, account_id: str) -> ToplineAccount:
-        return self._account(self._call("GET", f"/accounts/{account_id}"))
+        return self._account(self._call("GET", f"/v1/accounts/{account_id}"))
 
     def deactivate(
         self,
@@ -87,7 +87,7 @@ class ToplineClient:
         if effective_at is not None:
             body["effective_at"] = effective_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
         data = self._call(
-            "POST", f"/accounts/{account_id}/deactivate", body=body, headers={"Idempotency-Key": idempotency_key}
+            "POST", f"/v1/accounts/{account_id}/deactivate", body=body, headers={"Idempotency-Key": idempotency_key}
         )
         return self._account(data)
 
