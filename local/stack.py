@@ -148,6 +148,9 @@ class LocalStack:
     def _configure_process_environment(self) -> None:
         # One line per request from three servers drowns the timeline; errors still show.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        # moto's interpreter logs every caught state error (timeouts we wait for, retried errors) at
+        # ERROR level; the execution history has them all.
+        logging.getLogger("moto.stepfunctions.parser").setLevel(logging.CRITICAL)
         os.environ.update(
             {
                 "MOTO_PORT": str(self.ports.aws),  # moto's Step Functions interpreter calls Lambda here
@@ -281,6 +284,11 @@ class LocalStack:
     def vendor(self, name: str) -> Any:
         """A stand-in's in-memory state (Slack channels, ClickUp tasks, Stripe objects ...)."""
         return self.sandbox_app.extensions["vendors"][name]
+
+    def reset_sandbox(self) -> None:
+        from local.sandbox.app import reset
+
+        reset(self.sandbox_app)
 
     @property
     def calls(self) -> Any:

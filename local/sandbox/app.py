@@ -155,6 +155,16 @@ def _fault_response(fault: Fault) -> Response:
     return response
 
 
+def reset(app: Flask) -> None:
+    """Fresh seeded state for every vendor, no faults, an empty call log (between tests)."""
+    from local.sandbox import vendors
+
+    for name, module in vendors.all_vendors().items():
+        app.extensions["vendors"][name] = module.new_state()
+    app.extensions["faults"].clear()
+    app.extensions["calls"].clear()
+
+
 def vendor_state(name: str) -> Any:
     """The in-memory state of one vendor, for the blueprint handling the current request."""
     from flask import current_app

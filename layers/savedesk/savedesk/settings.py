@@ -56,8 +56,14 @@ class Settings(BaseModel):
     def _parse_map(cls, value: object) -> object:
         return json.loads(value) if isinstance(value, str) else value
 
-    @field_validator("public_base_url", "slack_api_base", "clickup_api_base", "stripe_api_base", "topline_api_base",
-                     "mailfold_api_base")
+    @field_validator(
+        "public_base_url",
+        "slack_api_base",
+        "clickup_api_base",
+        "stripe_api_base",
+        "topline_api_base",
+        "mailfold_api_base",
+    )
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")

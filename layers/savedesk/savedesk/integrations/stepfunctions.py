@@ -7,7 +7,13 @@ from typing import Any
 
 from savedesk.errors import PermanentError, TransientError
 
-_TRANSIENT = {"ThrottlingException", "ServiceUnavailable", "InternalFailure", "ExecutionLimitExceeded", "RequestTimeout"}
+_TRANSIENT = {
+    "ThrottlingException",
+    "ServiceUnavailable",
+    "InternalFailure",
+    "ExecutionLimitExceeded",
+    "RequestTimeout",
+}
 
 
 class TaskNotWaiting(PermanentError):
@@ -40,8 +46,11 @@ class Workflow:
     def resume(self, token: str, output: dict[str, Any]) -> None:
         try:
             self.client.send_task_success(taskToken=token, output=json.dumps(output, default=str))
-        except (self.client.exceptions.TaskTimedOut, self.client.exceptions.TaskDoesNotExist,
-                self.client.exceptions.InvalidToken) as exc:
+        except (
+            self.client.exceptions.TaskTimedOut,
+            self.client.exceptions.TaskDoesNotExist,
+            self.client.exceptions.InvalidToken,
+        ) as exc:
             raise TaskNotWaiting(f"stepfunctions: task is not waiting ({type(exc).__name__})") from exc
         except Exception as exc:
             raise _translate("SendTaskSuccess", exc) from exc
@@ -50,7 +59,10 @@ class Workflow:
 def _translate(operation: str, exc: Exception) -> Exception:
     code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
     status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    if code in _TRANSIENT or status >= 500 or type(exc).__name__ in {"EndpointConnectionError", "ConnectTimeoutError",
-                                                                        "ReadTimeoutError"}:
+    if (
+        code in _TRANSIENT
+        or status >= 500
+        or type(exc).__name__ in {"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError"}
+    ):
         return TransientError(f"stepfunctions: {operation} failed ({code or type(exc).__name__})")
     return exc
