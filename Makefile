@@ -28,6 +28,7 @@ python313:
 $(VENV)/.installed: requirements-dev.txt layers/savedesk/requirements.txt | python313
 	@test -x $(PY) || $(PYTHON313) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
 	@touch $@
 
 venv: $(VENV)/.installed

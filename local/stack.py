@@ -68,6 +68,7 @@ class LocalStack:
     ports: Ports = field(default_factory=Ports)
     state_dir: Path = STATE_DIR
     parameter_overrides: Mapping[str, str] = field(default_factory=dict)
+    log_level: str | None = None  # the handlers' Powertools log level; None keeps the template's
     template: LocalTemplate = field(init=False)
     lambdas: InProcessLambdas = field(init=False)
     sandbox_app: Any = field(init=False)
@@ -118,6 +119,8 @@ class LocalStack:
         }
         self.template = LocalTemplate(overrides)
         os.environ.update(self.template.environment())
+        if self.log_level:
+            os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level
 
         timeouts = self._function_timeouts()
         self.lambdas = InProcessLambdas(self.template.functions(), timeouts)

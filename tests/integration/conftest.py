@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from local.stack import LocalStack, Ports, local_secrets
+from local.client import send_standard, standard_headers
+from local.stack import LocalStack, Ports
 from local.template import ROOT
 
 EVENTS = ROOT / "events"
@@ -57,24 +58,12 @@ def cancel_body(**overrides: Any) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not None}
 
 
-def sign_standard(body: bytes, msg_id: str | None = None, timestamp: int | None = None,
-                  secret: str | None = None) -> dict[str, str]:
-    from savedesk.integrations.signatures import sign_standard_webhook
-
-    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
-    timestamp = timestamp if timestamp is not None else int(time.time())
-    secret = secret or local_secrets()["SAVEDESK_WEBHOOK_SECRET"]
-    return {
-        "content-type": "application/json",
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign_standard_webhook(secret, msg_id, timestamp, body),
-    }
+def sign_standard(body: bytes, **sign: Any) -> dict[str, str]:
+    return standard_headers(body, **sign)
 
 
 def post_standard(stack: LocalStack, path: str, payload: Any, **sign: Any) -> httpx.Response:
-    body = json.dumps(payload).encode()
-    return httpx.post(stack.api_url + path, content=body, headers=sign_standard(body, **sign), timeout=30)
+    return send_standard(stack.api_url, path, payload, **sign)
 
 
 def open_case(stack: LocalStack, **overrides: Any) -> str:
@@ -106,8 +95,11 @@ def execution(stack: LocalStack, case_id: str) -> dict[str, Any]:
 
 
 def wait_for_execution_end(stack: LocalStack, case_id: str, timeout: float = 60.0) -> dict[str, Any]:
-    return wait_for(lambda: (e := execution(stack, case_id))["status"] != "RUNNING" and e, timeout,
-                    what=f"execution {case_id} to end")
+    return wait_for(
+        lambda: (e := execution(stack, case_id))["status"] != "RUNNING" and e,
+        timeout,
+        what=f"execution {case_id} to end",
+    )
 
 
 def history(stack: LocalStack, case_id: str) -> list[dict[str, Any]]:

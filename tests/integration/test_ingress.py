@@ -9,11 +9,12 @@ from typing import Any
 import httpx
 import pytest
 
+from local.client import send_hubspot
 from local.stack import LocalStack, local_secrets
 from savedesk.integrations.signatures import sign_hubspot_v3
 from tests.integration.conftest import (
-    case_store,
     cancel_body,
+    case_store,
     execution,
     load_event,
     post_standard,
@@ -31,19 +32,8 @@ def hubspot_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def post_hubspot(stack: LocalStack, payload: Any, *, timestamp_ms: int | None = None, secret: str | None = None,
-                 raw: bytes | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
-    url = stack.api_url + "/webhooks/crm/hubspot"
-    body = raw if raw is not None else json.dumps(payload).encode()
-    ts = str(timestamp_ms if timestamp_ms is not None else int(time.time() * 1000))
-    signed = {
-        "content-type": "application/json",
-        "x-hubspot-request-timestamp": ts,
-        "x-hubspot-signature-v3": sign_hubspot_v3(secret or local_secrets()["HUBSPOT_CLIENT_SECRET"], "POST", url,
-                                                  body, ts),
-    }
-    signed.update(headers or {})
-    return httpx.post(url, content=body, headers=signed, timeout=30)
+def post_hubspot(stack: LocalStack, payload: Any, *, raw: bytes | None = None, **sign: Any) -> httpx.Response:
+    return send_hubspot(stack.api_url, raw if raw is not None else payload, **sign)
 
 
 def execution_names(stack: LocalStack) -> set[str]:
@@ -106,13 +96,22 @@ def test_standard_webhooks_cancel_opens_a_case(stack: LocalStack) -> None:
 @pytest.mark.parametrize(
     ("tamper", "error"),
     [
-        (lambda headers, body: (headers | {"x-hubspot-signature-v3": "AAAA" + headers["x-hubspot-signature-v3"][4:]},
-                                body), "bad_signature"),
+        (
+            lambda headers, body: (
+                headers | {"x-hubspot-signature-v3": "AAAA" + headers["x-hubspot-signature-v3"][4:]},
+                body,
+            ),
+            "bad_signature",
+        ),
         (lambda headers, body: (headers, body.replace(b"4000.00", b"1.00")), "bad_signature"),
-        (lambda headers, body: ({k: v for k, v in headers.items() if k != "x-hubspot-signature-v3"}, body),
-         "missing_header"),
-        (lambda headers, body: ({k: v for k, v in headers.items() if k != "x-hubspot-request-timestamp"}, body),
-         "missing_header"),
+        (
+            lambda headers, body: ({k: v for k, v in headers.items() if k != "x-hubspot-signature-v3"}, body),
+            "missing_header",
+        ),
+        (
+            lambda headers, body: ({k: v for k, v in headers.items() if k != "x-hubspot-request-timestamp"}, body),
+            "missing_header",
+        ),
     ],
     ids=["forged-signature", "tampered-body", "no-signature", "no-timestamp"],
 )
@@ -200,8 +199,9 @@ def test_body_over_256_kb_is_413(stack: LocalStack) -> None:
     assert case_store(stack).open_case_for_account(body["account_id"]) is None
 
 
-def test_start_execution_failure_is_503_and_nothing_half_stored(stack: LocalStack, monkeypatch: pytest.MonkeyPatch
-                                                                ) -> None:
+def test_start_execution_failure_is_503_and_nothing_half_stored(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from moto.core.exceptions import JsonRESTError
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 

@@ -9,8 +9,8 @@ import pytest
 from local.stack import LocalStack
 from savedesk.models import CaseStatus
 from tests.integration.conftest import (
-    case_store,
     cancel_body,
+    case_store,
     emails_to,
     entered_states,
     load_event,
@@ -81,12 +81,14 @@ def test_cancel_in_the_meeting_goes_on_to_offboarding(stack: LocalStack) -> None
 def test_reschedule_then_saved(stack: LocalStack) -> None:
     case_id, _ = start_case(stack)
     first_token = wait_for_token(stack, case_id)
-    response = post_standard(stack, "/webhooks/forms", outcome(case_id, outcome="reschedule",
-                                                                 next_meeting_at="2026-12-03T15:00:00Z"))
+    response = post_standard(
+        stack, "/webhooks/forms", outcome(case_id, outcome="reschedule", next_meeting_at="2026-12-03T15:00:00Z")
+    )
     assert response.status_code == 200, response.text
     # A new wait, with a new token
-    second_token = wait_for(lambda: (t := case_store(stack).peek_task_token(case_id, "meeting")) != first_token and t,
-                            what="a second wait")
+    second_token = wait_for(
+        lambda: (t := case_store(stack).peek_task_token(case_id, "meeting")) != first_token and t, what="a second wait"
+    )
     assert second_token
     assert post_standard(stack, "/webhooks/forms", outcome(case_id)).status_code == 200
     assert wait_for_execution_end(stack, case_id)["status"] == "SUCCEEDED"
@@ -99,8 +101,11 @@ def test_no_outcome_in_time_reminds_escalates_and_offboards(stack: LocalStack) -
     # Given local waits of 4 s before the reminder and 4 s more before escalation
     case_id, body = start_case(stack)
     # When nobody records an outcome
-    wait_for(lambda: "DocumentCancellationReasons" in entered_states(stack, case_id), timeout=45,
-             what="the escalation to hand over to offboarding")
+    wait_for(
+        lambda: "DocumentCancellationReasons" in entered_states(stack, case_id),
+        timeout=45,
+        what="the escalation to hand over to offboarding",
+    )
     # Then the AM was reminded, ops and the owner were told, and the case offboards as a timeout
     states = entered_states(stack, case_id)
     assert states.index("SendMeetingReminder") < states.index("EscalateMissingOutcome")
@@ -127,25 +132,18 @@ def test_outcome_for_unknown_or_decided_case_is_a_clear_4xx(stack: LocalStack) -
 
 
 def test_exit_survey_answers_are_stored_and_do_not_resume_the_workflow(stack: LocalStack) -> None:
-    import json
     import time
 
-    import httpx
-
-    from local.stack import local_secrets
-    from savedesk.integrations.signatures import sign_typeform
+    from local.client import send_typeform
 
     case_id, _ = start_case(stack)
     wait_for_token(stack, case_id)
     survey = load_event("typeform-exit-survey.json")
     survey["event_id"] = f"evt-{time.time_ns()}"
     survey["form_response"]["hidden"]["case_id"] = case_id
-    raw = json.dumps(survey).encode()
-    headers = {"content-type": "application/json",
-               "typeform-signature": sign_typeform(local_secrets()["TYPEFORM_SECRET"], raw)}
-    response = httpx.post(stack.api_url + "/webhooks/forms/typeform", content=raw, headers=headers, timeout=30)
+    response = send_typeform(stack.api_url, survey)
     assert response.status_code == 200, response.text
-    replay = httpx.post(stack.api_url + "/webhooks/forms/typeform", content=raw, headers=headers, timeout=30)
+    replay = send_typeform(stack.api_url, survey)
     assert replay.json()["duplicate"] == "duplicate_delivery"
     case = case_store(stack).get_case(case_id)
     assert case.reasons.codes == ["results", "price"]
