@@ -224,11 +224,12 @@ def test_start_execution_failure_is_503_and_nothing_half_stored(
 
 
 def test_dynamodb_failure_is_503_and_starts_nothing(stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
-    from moto.dynamodb.exceptions import ProvisionedThroughputExceededException
+    from moto.core.exceptions import JsonRESTError
     from moto.dynamodb.models import DynamoDBBackend
 
     def throttled(*args: Any, **kwargs: Any) -> Any:
-        raise ProvisionedThroughputExceededException()
+        raise JsonRESTError("ProvisionedThroughputExceededException", "The level of configured provisioned throughput "
+                            "for the table was exceeded")
 
     body = cancel_body()
     before = execution_names(stack)
