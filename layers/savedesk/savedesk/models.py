@@ -75,6 +75,7 @@ class ClientAccount(BaseModel):
     contract_start: date | None = None
     term_months: Annotated[int, Field(ge=0, le=120)] | None = None
     notice_days: Annotated[int, Field(ge=0, le=365)] | None = None
+    prepaid_through: date | None = None  # paid up to and including this day (a prepaid quarter or year)
     slack_channel: OptionalId | None = None
     clickup_space_id: OptionalId | None = None
     clickup_folder_id: OptionalId | None = None

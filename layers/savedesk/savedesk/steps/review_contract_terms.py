@@ -15,6 +15,7 @@ def contract_of(case: Case) -> Contract:
         notice_days=account.notice_days if account.notice_days is not None else 30,
         monthly_fee=account.mrr,
         currency=account.currency,
+        prepaid_through=account.prepaid_through,
         client_name=account.company,
     )
 
