@@ -9,6 +9,7 @@ One table, one partition per case:
     DELIVERY#<source>#<id>      DELIVERY                a webhook delivery seen, pointing at its case
     ACCOUNT#<account_id>        OPEN                    the open case of an account (one at a time)
     TOKEN#<case_id>             MEETING | REFUND        the task token a waiting state gave us
+    DIGEST#<ISO week>           DIGEST                  the owner's weekly digest was sent for that week
 
 GSI `by_status`: gsi1pk = STATUS#<status>, gsi1sk = <opened_at>#<case_id>, for listing cases.
 """
@@ -416,6 +417,29 @@ class CaseStore:
             self.client.delete_item(
                 TableName=self.table, Key={"pk": _s(f"DELIVERY#{source}#{delivery_id}"), "sk": _s("DELIVERY")}
             )
+        except Exception as exc:
+            self._raise(exc)
+
+    # -- the weekly digest -------------------------------------------------------------------
+
+    def record_digest(self, week: str) -> bool:
+        """Claim the digest of ISO week `week` (e.g. "2026-W49"); False when it was claimed before."""
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item={"pk": _s(f"DIGEST#{week}"), "sk": _s("DIGEST"), "sent_at": _s(_now_iso())},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except self.client.exceptions.ConditionalCheckFailedException:
+            return False
+        except Exception as exc:
+            self._raise(exc)
+        return True
+
+    def forget_digest(self, week: str) -> None:
+        """Undo record_digest when sending failed, so the next attempt sends it."""
+        try:
+            self.client.delete_item(TableName=self.table, Key={"pk": _s(f"DIGEST#{week}"), "sk": _s("DIGEST")})
         except Exception as exc:
             self._raise(exc)
 
