@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import email
+import email.policy
 import json
 import logging
 import os
@@ -306,7 +307,11 @@ class LocalStack:
         from moto.ses.models import ses_backends
 
         backend = ses_backends[ACCOUNT][REGION]
-        return [email.message_from_string(m.raw_data) for m in backend.sent_messages if hasattr(m, "raw_data")]
+        return [
+            email.message_from_string(m.raw_data, policy=email.policy.default)
+            for m in backend.sent_messages
+            if hasattr(m, "raw_data")
+        ]
 
 
 def write_outbox(outbox: Path, message_id: str, raw_data: str) -> None:
