@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import base64
+import binascii
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 
 from savedesk import forms, intake, wiring
 from savedesk.errors import TransientError
 from savedesk.integrations.signatures import SecretConfigError
-from savedesk.observability import logger, metrics
+from savedesk.observability import log_metrics, logger, metrics
 from savedesk.settings import get_settings
 from savedesk.webhooks import (
     HttpProblem,
@@ -33,7 +35,10 @@ def _json(status: int, body: dict[str, Any]) -> Response:
 def _inbound() -> Inbound:
     event = app.current_event
     raw = event.get("body") or ""
-    body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8")
+    try:
+        body = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode("utf-8")
+    except binascii.Error as exc:
+        raise HttpProblem(400, "malformed_body", "isBase64Encoded is set but the body is not base64") from exc
     query = event.get("rawQueryString") or ""
     url = get_settings().public_base_url + event.get("rawPath", "") + (f"?{query}" if query else "")
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
@@ -46,7 +51,9 @@ def _open_case(source: str, delivery_id: str, payload: Any, property_map: dict[s
     logger.append_keys(case_id=result.case_id)
     logger.info("cancellation received", extra={"case_created": result.created, "outcome": result.reason})
     if result.created:
-        metrics.add_metric(name="CasesOpened", unit="Count", value=1)
+        metrics.add_metric(name="CasesOpened", unit=MetricUnit.Count, value=1)
+        metrics.add_metadata(key="case_id", value=result.case_id)
+        metrics.add_metadata(key="source", value=source)
         return _json(202, {"case_id": result.case_id, "status": result.status})
     return _json(200, {"case_id": result.case_id, "status": result.status, "duplicate": result.reason})
 
@@ -141,6 +148,6 @@ def not_found(exc: Exception) -> Response:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-@metrics.log_metrics
+@log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return app.resolve(event, context)

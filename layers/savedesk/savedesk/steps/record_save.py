@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from savedesk.contract_terms import format_money
 from savedesk.emails import GladYoureStayingContext, render_email
 from savedesk.errors import PermanentError
 from savedesk.integrations import slack as blocks
 from savedesk.models import Case, CaseStatus
+from savedesk.observability import metrics
 from savedesk.steps.common import client_email_basics, posted_ref, require_slack_channel
 from savedesk.steps.runner import StepContext, StepOutcome
 
@@ -74,6 +77,13 @@ def run(ctx: StepContext) -> StepOutcome:
         ),
     )
     ctx.update_case(lambda c: c.model_copy(update={"status": CaseStatus.SAVED}))
+    if case.status != CaseStatus.SAVED:  # a forced re-run of a saved case is not a second save
+        # Dimensions stay {service}: the case id is metadata, so each metric keeps one series.
+        # MRR is summed as recorded (the agency bills in one currency); the currency is metadata.
+        metrics.add_metric(name="CasesSaved", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="MrrSaved", unit=MetricUnit.NoUnit, value=float(mrr_saved))
+        metrics.add_metadata(key="case_id", value=case.case_id)
+        metrics.add_metadata(key="currency", value=account.currency)
     return StepOutcome(
         summary=f"Saved with '{title}', {format_money(mrr_saved, account.currency)} MRR kept",
         details={"offer": title, "mrr_saved": str(mrr_saved), "slack": posted, "ses_message_id": message_id},
