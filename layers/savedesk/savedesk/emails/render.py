@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import jinja2
 from markupsafe import Markup, escape
 from pydantic import BaseModel
 
+from savedesk.contract_terms import format_date, format_money
 from savedesk.emails.contexts import (
     AcknowledgementContext,
     ClosureConfirmationContext,
@@ -30,6 +31,7 @@ from savedesk.emails.contexts import (
     PaymentReminderContext,
     TeamDebriefContext,
     ThankYouContext,
+    WeeklyDigestContext,
     one_line,
 )
 
@@ -66,6 +68,11 @@ TEMPLATES: Mapping[str, TemplateSpec] = {
         EscalationContext, "[SaveDesk] No meeting outcome for {{ company }}: continuing as a cancellation"
     ),
     "team_debrief": TemplateSpec(TeamDebriefContext, "Debrief: {{ company }} cancellation, {{ proposed_start | day }}"),
+    "weekly_digest": TemplateSpec(
+        WeeklyDigestContext,
+        "SaveDesk weekly ({{ week }}): {{ last_7_days.saved }} saved, {{ last_7_days.cancelled }} cancelled,"
+        " {{ waiting | length }} waiting",
+    ),
 }
 
 
@@ -95,17 +102,11 @@ _GENERIC_ZONES = {
 
 
 def money(amount: Decimal, currency: str) -> str:
-    """`$4,000.00` for USD, `1,234.00 EUR` for anything else."""
+    """`$4,000.00` for USD, `1,234.00 EUR` for anything else (one formatter for the whole app)."""
     if not isinstance(amount, Decimal):
         # Floats would round invisibly; make the caller pass Decimal.
         raise TypeError(f"money expects a Decimal, got {type(amount).__name__}")
-    rounded = amount.quantize(_CENTS, rounding=ROUND_HALF_UP)
-    sign = "-" if rounded < 0 else ""
-    digits = f"{abs(rounded):,.2f}"
-    code = currency.upper()
-    if code == "USD":
-        return f"{sign}${digits}"
-    return f"{sign}{digits} {code}"
+    return format_money(amount, currency)
 
 
 def day(value: date) -> str:
@@ -115,7 +116,7 @@ def day(value: date) -> str:
 
 def short_day(value: date) -> str:
     """`1 Dec 2026`."""
-    return f"{value.day} {value:%b %Y}"
+    return format_date(value)
 
 
 def time(value: datetime) -> str:
