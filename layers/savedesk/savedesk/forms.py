@@ -99,14 +99,19 @@ def parse_submission(payload: Any) -> Submission:
 def _choice_refs(answer: dict[str, Any]) -> list[str]:
     """The chosen options as codes: the choice's ref when set, else its label."""
     if answer.get("type") == "choice":
-        choice = answer.get("choice") or {}
+        choice = _mapping(answer.get("choice"))
         return [str(choice.get("ref") or choice.get("label") or choice.get("other") or "")]
     if answer.get("type") == "choices":
-        choices = answer.get("choices") or {}
+        choices = _mapping(answer.get("choices"))
         refs = choices.get("refs") or choices.get("labels") or []
-        other = [choices["other"]] if choices.get("other") else []
-        return [str(r) for r in refs] + other
+        other = [str(choices["other"])] if choices.get("other") else []
+        return [str(r) for r in (refs if isinstance(refs, list) else [])] + other
     return []
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """A JSON object from the payload, or {} when the sender put something else there."""
+    return value if isinstance(value, dict) else {}
 
 
 def reason_code(value: str) -> str:
@@ -126,9 +131,10 @@ def from_typeform(payload: Any) -> tuple[str, Submission]:
     event_id = payload.get("event_id") or response.get("token")
     if not isinstance(event_id, str) or not event_id:
         raise InvalidPayload([{"field": "event_id", "message": "missing"}])
-    hidden = response.get("hidden") or {}
+    hidden = _mapping(response.get("hidden"))
     answers: dict[str, dict[str, Any]] = {}
-    for answer in response.get("answers") or []:
+    listed = response.get("answers")
+    for answer in listed if isinstance(listed, list) else []:
         if isinstance(answer, dict) and isinstance(answer.get("field"), dict) and answer["field"].get("ref"):
             answers[str(answer["field"]["ref"])] = answer
 
@@ -136,7 +142,8 @@ def from_typeform(payload: Any) -> tuple[str, Submission]:
         answer = answers.get(ref)
         if answer is None:
             return None
-        value = answer.get(answer.get("type", ""))
+        kind = answer.get("type")
+        value = answer.get(kind) if isinstance(kind, str) else None
         return None if value is None else str(value)
 
     data: dict[str, Any] = {"case_id": hidden.get("case_id")}
