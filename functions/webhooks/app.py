@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -37,7 +36,7 @@ def _inbound() -> Inbound:
     raw = event.get("body") or ""
     try:
         body = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode("utf-8")
-    except binascii.Error as exc:
+    except ValueError as exc:  # binascii.Error, or a body with non-ASCII characters
         raise HttpProblem(400, "malformed_body", "isBase64Encoded is set but the body is not base64") from exc
     query = event.get("rawQueryString") or ""
     url = get_settings().public_base_url + event.get("rawPath", "") + (f"?{query}" if query else "")
