@@ -107,7 +107,8 @@ class SlackState:
             return _dm_id(channel)
         name = channel.removeprefix("#")
         for channel_id, info in self.channels.items():
-            if info["name"] == name:
+            # DMs have no name: an unknown channel must still end in channel_not_found.
+            if info.get("name") == name:
                 return channel_id
         return None
 
