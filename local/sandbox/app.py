@@ -26,6 +26,8 @@ class Fault:
     # "before": answer with the fault and do nothing; "after": do the real work, then answer with the fault
     # (a response lost on the way back, the case idempotency keys exist for).
     when: str = "before"
+    # Only calls with this HTTP method (None: any), e.g. a create (POST) on a path a lookup (GET) shares.
+    method: str | None = None
 
 
 class Faults:
@@ -41,10 +43,10 @@ class Faults:
         with self._lock:
             self._faults.clear()
 
-    def take(self, vendor: str, path: str) -> Fault | None:
+    def take(self, vendor: str, path: str, method: str = "GET") -> Fault | None:
         with self._lock:
             for fault in self._faults:
-                if fault.vendor == vendor and fault.path_contains in path:
+                if fault.vendor == vendor and fault.path_contains in path and fault.method in (None, method):
                     fault.times -= 1
                     if fault.times <= 0:
                         self._faults.remove(fault)
@@ -108,7 +110,7 @@ def create_app(state_dir: Path | None = None) -> Flask:
         vendor = request.path.strip("/").split("/", 1)[0]
         g.vendor = vendor
         g.fault = None
-        fault = faults.take(vendor, request.path)
+        fault = faults.take(vendor, request.path, request.method)
         if fault is None:
             return None
         if fault.delay_seconds:
