@@ -109,7 +109,7 @@ class Demo:
         say("  Emails sent (SES, written to the outbox):")
         for message in self.stack.sent_emails()[emails_from:]:
             html = self.stack.outbox / f"{_message_id(message, self.stack)}.html"
-            attachments = [p.get_filename() for p in message.walk() if p.get_filename()]
+            attachments = [str(p.get_filename()) for p in message.walk() if p.get_filename()]
             extra = f"  + {', '.join(attachments)}" if attachments else ""
             say(f'    to {message["To"]}: "{message["Subject"]}"{extra}')
             if html.exists():

@@ -100,4 +100,4 @@ class InProcessLambdas:
                 response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps(payload, default=str).encode()
 
-        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+        LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign,assignment]

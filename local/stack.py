@@ -210,7 +210,7 @@ class LocalStack:
             write_outbox(outbox, message.id, raw_data)
             return message
 
-        SESV2Backend.send_raw_email = send_raw_email  # type: ignore[method-assign]
+        SESV2Backend.send_raw_email = send_raw_email  # type: ignore[method-assign,assignment]
 
     def _provision(self) -> None:
         import boto3

@@ -39,7 +39,7 @@ def _inbound() -> Inbound:
     except ValueError as exc:  # binascii.Error, or a body with non-ASCII characters
         raise HttpProblem(400, "malformed_body", "isBase64Encoded is set but the body is not base64") from exc
     query = event.get("rawQueryString") or ""
-    url = get_settings().public_base_url + event.get("rawPath", "") + (f"?{query}" if query else "")
+    url = get_settings().public_base_url + (event.get("rawPath") or "") + (f"?{query}" if query else "")
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     return Inbound(method=event["requestContext"]["http"]["method"], url=url, headers=headers, body=body)
 

@@ -73,3 +73,16 @@ def today() -> date:
 def posted_ref(posted: Any) -> dict[str, str]:
     """What to record of a Slack post: channel and ts identify it (to thread, or to skip a re-post)."""
     return {"channel": posted.channel, "ts": posted.ts}
+
+
+def ensure_clickup_task(clickup: Any, list_id: str, tag: str, name: str, markdown: str, **fields: Any) -> str:
+    """The id of the list's task carrying `tag`, created (with the tag) if there is none.
+
+    ClickUp has no idempotency key: a task that carries our case-and-step tag is the proof
+    that an earlier attempt got through, even when its answer was lost.
+    """
+    existing = clickup.find_task_by_tag(list_id, tag)
+    if existing is not None:
+        return str(existing.id)
+    tags = [tag, *fields.pop("tags", [])]
+    return str(clickup.create_task(list_id, name=name, markdown=markdown, tags=tags, **fields).id)

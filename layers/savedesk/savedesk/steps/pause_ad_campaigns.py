@@ -8,11 +8,10 @@ id, and the tag is looked up before a task is created.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from savedesk.contract_terms import format_date
 from savedesk.models import Case
-from savedesk.steps.common import today
+from savedesk.steps.common import ensure_clickup_task, today
 from savedesk.steps.runner import StepContext, StepOutcome
 
 URGENT = 1
@@ -42,27 +41,23 @@ def task_markdown(case: Case) -> str:
     )
 
 
-def _create_or_find_task(clickup: Any, list_id: str, case: Case, tag: str) -> str:
-    # Same pattern as ScheduleSaveMeeting's meeting task; the two could share a helper in steps/common.py.
-    existing = clickup.find_task_by_tag(list_id, tag)
-    if existing is not None:
-        return str(existing.id)
-    task = clickup.create_task(
-        list_id,
-        name=f"Pause all ad campaigns: {case.account.company}",
-        markdown=task_markdown(case),
-        due_date=today(),
-        tags=[tag, "savedesk", "offboarding"],
-        priority=URGENT,
-    )
-    return str(task.id)
-
-
 def run(ctx: StepContext) -> StepOutcome:
     case, settings = ctx.case, ctx.deps.settings
     list_id = settings.clickup_ads_team_list_id
     tag = ads_task_tag(case)
-    task_id = ctx.once("clickup:ads_task", lambda: _create_or_find_task(ctx.deps.clickup, list_id, case, tag))
+    task_id = ctx.once(
+        "clickup:ads_task",
+        lambda: ensure_clickup_task(
+            ctx.deps.clickup,
+            list_id,
+            tag,
+            name=f"Pause all ad campaigns: {case.account.company}",
+            markdown=task_markdown(case),
+            due_date=today(),
+            tags=["savedesk", "offboarding"],
+            priority=URGENT,
+        ),
+    )
     return StepOutcome(
         summary="Ads team asked (urgent ClickUp task) to pause every campaign and stop ad spend",
         details={"clickup_task_id": task_id, "list_id": list_id},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from savedesk.contract_terms import Contract, RefundPolicy, review_contract
 from savedesk.models import Case
+from savedesk.settings import Settings
 from savedesk.steps.runner import StepContext, StepOutcome
 
 
@@ -20,7 +21,7 @@ def contract_of(case: Case) -> Contract:
     )
 
 
-def refund_policy(settings: object) -> RefundPolicy:
+def refund_policy(settings: Settings) -> RefundPolicy:
     return RefundPolicy(approval_threshold=settings.refund_approval_threshold)
 
 

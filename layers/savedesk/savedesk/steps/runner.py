@@ -55,7 +55,7 @@ class StepContext:
         """Run `action` (one external effect) unless its result is already recorded for this step."""
         recorded = self.effects.get(key)
         if recorded is not None and recorded.get("done") and not self.force:
-            return recorded["value"]  # type: ignore[no-any-return]
+            return recorded["value"]
         attempts = 0 if (recorded is None or self.force) else int(recorded.get("attempts", 0))
         if attempts >= MAX_UNCONFIRMED_ATTEMPTS:
             raise PermanentError(

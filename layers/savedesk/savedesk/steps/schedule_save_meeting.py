@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from savedesk.calendar_invite import build_ics
 from savedesk.contract_terms import format_date, format_money
@@ -19,6 +20,7 @@ from savedesk.models import Case
 from savedesk.steps.common import (
     account_manager_destination,
     client_email_basics,
+    ensure_clickup_task,
     form_link,
     next_business_day_at,
     posted_ref,
@@ -116,10 +118,7 @@ def run(ctx: StepContext) -> StepOutcome:
         "slack:meeting_brief", lambda: posted_ref(deps.slack.post_message(destination, text, blocks=message))
     )
 
-    tag = f"savedesk-{case.case_id}-meeting"
-    task_id = ctx.once(
-        "clickup:meeting_task", lambda: _create_or_find_task(deps.clickup, settings, case, start, outcome_form, tag)
-    )
+    task_id = ctx.once("clickup:meeting_task", lambda: _meeting_task(deps.clickup, settings, case, start, outcome_form))
     ctx.log("meeting_proposed", {"proposed_start": start.isoformat()})
     return StepOutcome(
         summary=f"Meeting invitation emailed for {format_date(start.date())}; brief sent to the account manager",
@@ -137,16 +136,12 @@ def run(ctx: StepContext) -> StepOutcome:
     )
 
 
-def _create_or_find_task(
-    clickup: object, settings: object, case: Case, start: datetime, outcome_form: str, tag: str
-) -> str:
-    list_id = settings.clickup_account_management_list_id
-    existing = clickup.find_task_by_tag(list_id, tag)  # type: ignore[attr-defined]
-    if existing is not None:
-        return str(existing.id)
+def _meeting_task(clickup: Any, settings: Any, case: Case, start: datetime, outcome_form: str) -> str:
     account = case.account
-    task = clickup.create_task(  # type: ignore[attr-defined]
-        list_id,
+    return ensure_clickup_task(
+        clickup,
+        settings.clickup_account_management_list_id,
+        f"savedesk-{case.case_id}-meeting",
         name=f"Save meeting: {account.company}",
         markdown=(
             f"**Client:** {account.company}\n**Account manager:** {account.account_manager_name}\n"
@@ -155,7 +150,6 @@ def _create_or_find_task(
             f"Record the outcome: {outcome_form}\n\nSaveDesk case `{case.case_id}`"
         ),
         due_date=start.date(),
-        tags=[tag, "savedesk"],
+        tags=["savedesk"],
         priority=2,
     )
-    return str(task.id)

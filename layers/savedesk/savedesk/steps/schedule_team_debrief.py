@@ -14,7 +14,7 @@ from savedesk.contract_terms import format_date
 from savedesk.emails import TeamDebriefContext, render_email
 from savedesk.integrations.ses import Attachment
 from savedesk.models import Case
-from savedesk.steps.common import internal_email_basics, next_business_day_at
+from savedesk.steps.common import ensure_clickup_task, internal_email_basics, next_business_day_at
 from savedesk.steps.confirm_closure import recorded_details
 from savedesk.steps.document_cancellation_reasons import reason_codes, reason_labels
 from savedesk.steps.runner import StepContext, StepOutcome
@@ -91,9 +91,7 @@ def run(ctx: StepContext) -> StepOutcome:
             attachments=[Attachment("debrief.ics", invite, "text/calendar; method=REQUEST")],
         ),
     )
-    task_id = ctx.once(
-        "clickup:debrief_task", lambda: _create_or_find_task(deps.clickup, settings, case, start, points)
-    )
+    task_id = ctx.once("clickup:debrief_task", lambda: _debrief_task(deps.clickup, settings, case, start, points))
     return StepOutcome(
         summary=f"Team debrief proposed for {format_date(start.date())}: invitation sent, ClickUp task filed",
         details={
@@ -105,16 +103,12 @@ def run(ctx: StepContext) -> StepOutcome:
     )
 
 
-def _create_or_find_task(clickup: Any, settings: Any, case: Case, start: datetime, points: list[str]) -> str:
-    list_id = settings.clickup_debrief_list_id
-    tag = f"savedesk-{case.case_id}-debrief"
-    # ClickUp has no idempotency key: a task carrying our tag means an earlier attempt got through.
-    existing = clickup.find_task_by_tag(list_id, tag)
-    if existing is not None:
-        return str(existing.id)
+def _debrief_task(clickup: Any, settings: Any, case: Case, start: datetime, points: list[str]) -> str:
     account = case.account
-    task = clickup.create_task(
-        list_id,
+    return ensure_clickup_task(
+        clickup,
+        settings.clickup_debrief_list_id,
+        f"savedesk-{case.case_id}-debrief",
         name=f"Debrief: {account.company} cancellation",
         markdown=(
             f"**Client:** {account.company}\n**Account manager:** {account.account_manager_name}\n"
@@ -123,7 +117,6 @@ def _create_or_find_task(clickup: Any, settings: Any, case: Case, start: datetim
             + f"\n\nSaveDesk case `{case.case_id}`"
         ),
         due_date=start.date(),
-        tags=[tag, "savedesk"],
+        tags=["savedesk"],
         priority=3,
     )
-    return str(task.id)
