@@ -56,6 +56,7 @@ def test_the_samples_cover_every_template() -> None:
         "owner_review",
         "escalation",
         "team_debrief",
+        "weekly_digest",
     }
 
 
@@ -274,6 +275,8 @@ def test_html_escapes_what_the_client_typed() -> None:
 
 @pytest.mark.parametrize("template", sorted(TEMPLATES))
 def test_hostile_company_is_escaped_in_every_template(template: str) -> None:
+    if "company" not in type(samples()[template]).model_fields:
+        pytest.skip("not about one company (weekly_digest: tests/unit/test_insights.py escapes its companies)")
     email = rendered(template, company=HOSTILE)
     assert "<script" not in email.html
     if template != "thank_you":  # the only email that does not name the company
@@ -282,6 +285,8 @@ def test_hostile_company_is_escaped_in_every_template(template: str) -> None:
 
 @pytest.mark.parametrize("template", sorted(TEMPLATES))
 def test_subject_has_no_line_breaks_even_with_a_hostile_company(template: str) -> None:
+    if "company" not in type(samples()[template]).model_fields:
+        pytest.skip("no company in this subject")
     changes: dict[str, object] = {"company": "Acme\r\nBcc: victim@example.com\n"}
     if "contact_first_name" in type(samples()[template]).model_fields:
         changes["contact_first_name"] = "Dana\rX"

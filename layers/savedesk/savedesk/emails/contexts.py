@@ -211,3 +211,58 @@ class TeamDebriefContext(_Context):
     @property
     def coordinator_first_name(self) -> str:
         return self.coordinator_name.split(" ")[0]
+
+
+# --- the owner's weekly digest -----------------------------------------------------------------
+
+
+class Amount(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    amount: Money
+    currency: Currency
+
+
+class ReasonTally(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    label: Line
+    count: int = Field(ge=1)
+
+
+class DigestPeriod(BaseModel):
+    """One period's numbers (see savedesk.insights for what each one counts)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    label: Line
+    opened: int = Field(ge=0)
+    saved: int = Field(ge=0)
+    cancelled: int = Field(ge=0)
+    save_rate_percent: int | None = Field(default=None, ge=0, le=100)  # None: nothing decided yet
+    mrr_saved: list[Amount]  # one per currency; never converted
+    mrr_lost: list[Amount]
+    reasons: list[ReasonTally]
+
+
+class WaitingCase(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    case_id: Line
+    company: Line
+    account_manager_name: Line
+    opened_on: date
+    waiting_days: int = Field(ge=0)
+
+
+class WeeklyDigestContext(BaseModel):
+    """Not about one case, so not a `_Context`: no case id, company or account manager of its own."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+
+    agency_name: Line = "Topline"
+    recipient_first_name: Line
+    week: Line  # ISO week, e.g. 2026-W49
+    last_7_days: DigestPeriod
+    month_to_date: DigestPeriod
+    waiting: list[WaitingCase]

@@ -12,18 +12,23 @@ from pydantic import BaseModel
 
 from savedesk.emails.contexts import (
     AcknowledgementContext,
+    Amount,
     ClosureConfirmationContext,
     ContractPosition,
+    DigestPeriod,
     EscalationContext,
     GladYoureStayingContext,
     MeetingInvitationContext,
     OpenInvoice,
     OwnerReviewContext,
     PaymentReminderContext,
+    ReasonTally,
     SaveOffer,
     TeamDebriefContext,
     ThankYouContext,
     TimelineEntry,
+    WaitingCase,
+    WeeklyDigestContext,
 )
 
 EASTERN = ZoneInfo("America/New_York")
@@ -168,5 +173,51 @@ def samples() -> dict[str, BaseModel]:
                 "The save offer came after the budget decision was made.",
             ],
             proposed_start=datetime(2026, 12, 8, 11, 0, tzinfo=EASTERN),
+        ),
+        "weekly_digest": WeeklyDigestContext(
+            recipient_first_name="Joey",
+            week="2026-W49",
+            last_7_days=DigestPeriod(
+                label="23 Nov – 29 Nov 2026",
+                opened=3,
+                saved=1,
+                cancelled=2,
+                save_rate_percent=33,
+                mrr_saved=[Amount(amount=Decimal("3400.00"), currency="USD")],
+                mrr_lost=[
+                    Amount(amount=Decimal("6500.00"), currency="USD"),
+                    Amount(amount=Decimal("1800.00"), currency="EUR"),
+                ],
+                reasons=[
+                    ReasonTally(label="Not seeing results", count=2),
+                    ReasonTally(label="Budget cut", count=1),
+                ],
+            ),
+            month_to_date=DigestPeriod(
+                label="November 2026 to date",
+                opened=9,
+                saved=4,
+                cancelled=3,
+                save_rate_percent=57,
+                mrr_saved=[Amount(amount=Decimal("12900.00"), currency="USD")],
+                mrr_lost=[
+                    Amount(amount=Decimal("9100.00"), currency="USD"),
+                    Amount(amount=Decimal("1800.00"), currency="EUR"),
+                ],
+                reasons=[
+                    ReasonTally(label="Not seeing results", count=4),
+                    ReasonTally(label="Too expensive", count=3),
+                    ReasonTally(label="Taking marketing in-house", count=1),
+                ],
+            ),
+            waiting=[
+                WaitingCase(
+                    case_id=CASE_ID,
+                    company=COMMON["company"],
+                    account_manager_name=COMMON["account_manager_name"],
+                    opened_on=date(2026, 11, 24),
+                    waiting_days=6,
+                )
+            ],
         ),
     }
