@@ -16,8 +16,7 @@ from savedesk.contract_terms import format_money
 from savedesk.emails import ContractPosition, OwnerReviewContext, SaveOffer, TimelineEntry, render_email
 from savedesk.integrations import slack as blocks
 from savedesk.models import Case
-from savedesk.steps.common import internal_email_basics, posted_ref, today
-from savedesk.steps.confirm_closure import as_amount, as_date
+from savedesk.steps.common import as_amount, as_date, internal_email_basics, posted_ref, today
 from savedesk.steps.document_cancellation_reasons import reason_codes, reason_comments, reason_labels
 from savedesk.steps.runner import StepContext, StepOutcome
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
 from savedesk.errors import MissingClientData
 from savedesk.models import Case
+from savedesk.store import CaseStore
 
 
 def client_email_basics(case: Case, settings: Any) -> dict[str, Any]:
@@ -86,3 +88,32 @@ def ensure_clickup_task(clickup: Any, list_id: str, tag: str, name: str, markdow
         return str(existing.id)
     tags = [tag, *fields.pop("tags", [])]
     return str(clickup.create_task(list_id, name=name, markdown=markdown, tags=tags, **fields).id)
+
+
+def recorded_details(store: CaseStore, case_id: str, step: str) -> dict[str, Any]:
+    """The details a finished step recorded, or {} when it did not run or did not finish."""
+    recorded = store.get_step(case_id, step)
+    if not recorded or recorded.get("status") != "COMPLETED":
+        return {}
+    details = (recorded.get("result") or {}).get("details")
+    return details if isinstance(details, dict) else {}
+
+
+def as_date(value: object) -> date | None:
+    """An ISO date or datetime string as a date; None for anything else."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value).date()
+    except ValueError:
+        return None
+
+
+def as_amount(value: object) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None

@@ -7,49 +7,18 @@ fact has a fallback that is true for the client: never a crash, never an empty l
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from datetime import timedelta
 from typing import Any
 
 from savedesk.contract_terms import format_date, format_money
 from savedesk.emails import ClosureConfirmationContext, render_email
-from savedesk.steps.common import client_email_basics, today
+from savedesk.steps.common import as_amount, as_date, client_email_basics, recorded_details, today
 from savedesk.steps.runner import StepContext, StepOutcome
-from savedesk.store import CaseStore
 
 # What a Topline client has with the agency; the email names them so "services terminated" is concrete.
 SERVICES = ["SEO retainer", "Paid social management", "Topline dashboard access"]
 # Card refunds reach the client in 5-10 business days (Stripe's guidance); promise the later end.
 REFUND_DAYS = 10
-
-
-def recorded_details(store: CaseStore, case_id: str, step: str) -> dict[str, Any]:
-    """The details a finished step recorded, or {} when it did not run or did not finish."""
-    recorded = store.get_step(case_id, step)
-    if not recorded or recorded.get("status") != "COMPLETED":
-        return {}
-    details = (recorded.get("result") or {}).get("details")
-    return details if isinstance(details, dict) else {}
-
-
-def as_date(value: object) -> date | None:
-    """An ISO date or datetime string as a date; None for anything else."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value).date()
-    except ValueError:
-        return None
-
-
-def as_amount(value: object) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    return amount if amount.is_finite() else None
 
 
 def closure_facts(ctx: StepContext) -> dict[str, Any]:

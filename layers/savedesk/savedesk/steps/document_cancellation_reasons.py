@@ -14,8 +14,7 @@ from savedesk.contract_terms import format_date, format_money
 from savedesk.forms import REASON_CODES
 from savedesk.integrations import slack as blocks
 from savedesk.models import Case, CaseStatus
-from savedesk.steps.common import posted_ref, require_slack_channel
-from savedesk.steps.confirm_closure import as_amount, as_date
+from savedesk.steps.common import as_amount, as_date, posted_ref, require_slack_channel
 from savedesk.steps.runner import StepContext, StepOutcome
 
 # One quote's share of a section: Slack refuses a whole message over 3,000 characters per section.
