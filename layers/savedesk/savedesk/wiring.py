@@ -129,7 +129,12 @@ class Deps:
         from savedesk.integrations.mailfold import MailfoldClient
 
         return self._once(
-            "mailfold", lambda: MailfoldClient(self.settings.mailfold_api_base, self._token("mailfold_api_key"))
+            "mailfold",
+            lambda: MailfoldClient(
+                self.settings.mailfold_api_base,
+                self._token("mailfold_api_key"),
+                budget_seconds=self.budget_seconds,
+            ),
         )
 
     @property
