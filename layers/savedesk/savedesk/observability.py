@@ -6,10 +6,9 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 
 logger = Logger()
-tracer = Tracer()
 metrics = Metrics()
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -33,3 +32,16 @@ def log_metrics(handler: Handler) -> Handler:
             metrics.clear_metrics()
 
     return publishing
+
+
+def __getattr__(name: str) -> Any:
+    # The Tracer is built on first use: creating it imports the X-Ray SDK, whose recorder builds
+    # botocore clients at import time, the largest single cost of a cold start (docs/benchmarks.md).
+    # No handler traces today, so none pays for it.
+    if name == "tracer":
+        from aws_lambda_powertools import Tracer
+
+        tracer = Tracer()
+        globals()["tracer"] = tracer
+        return tracer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
