@@ -33,6 +33,7 @@ from typing import Any
 
 from savedesk.contract_terms import format_money
 from savedesk.models import Case, CaseStatus, utcnow
+from savedesk.steps.common import console_link
 
 DEFAULT_STACK = "savedesk-dev"
 LOCAL_REGION = "us-east-1"
@@ -265,10 +266,6 @@ def execution_name(case_id: str, step: str, now: datetime) -> str:
     stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     head = _NAME_UNSAFE.sub("-", f"{case_id}-rerun-{step}")
     return f"{head[: 80 - len(stamp) - 1]}-{stamp}"
-
-
-def console_link(region: str, execution_arn: str) -> str:
-    return f"https://{region}.console.aws.amazon.com/states/home?region={region}#/v2/executions/details/{execution_arn}"
 
 
 # --- commands --------------------------------------------------------------------------------

@@ -17,6 +17,14 @@ class TransientError(SaveDeskError):
         self.retry_after = retry_after
 
 
+class RateLimited(TransientError):
+    """The vendor asked us to wait longer than this invocation can (429 + Retry-After / X-RateLimit-Reset).
+
+    The ASL retries it after a longer pause than other transient errors: a per-minute window
+    (ClickUp's 100 requests a minute) needs tens of seconds, not the 2 s of a flaky 502.
+    """
+
+
 class PermanentError(SaveDeskError):
     """Retrying will not help (bad request, auth, missing data). The ASL does not retry it."""
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from savedesk.errors import SaveDeskError, TransientError, VendorError
+from savedesk.errors import RateLimited, SaveDeskError, TransientError, VendorError
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -294,7 +294,7 @@ def map_stripe_error(exc: Exception) -> SaveDeskError:
 
     status = getattr(exc, "http_status", None)
     if isinstance(exc, stripe.RateLimitError):
-        return TransientError(f"stripe: rate limited ({status})", retry_after=_retry_after(exc))
+        return RateLimited(f"stripe: rate limited ({status})", retry_after=_retry_after(exc))
     if isinstance(exc, stripe.APIConnectionError):
         return TransientError(f"stripe: network error: {_first_line(exc)}")
     error = getattr(exc, "error", None)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import httpx
 
-from savedesk.errors import PermanentError, TransientError
+from savedesk.errors import PermanentError, RateLimited, TransientError
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 # Longest wait for a rate limit inside one invocation; longer waits go back to Step Functions.
@@ -65,7 +65,7 @@ def send(
                 waits += 1
                 sleep(wait)
                 continue
-            raise TransientError(f"{vendor}: rate limited (429)", retry_after=wait)
+            raise RateLimited(f"{vendor}: rate limited (429)", retry_after=wait)
         if response.status_code >= 500:
             raise TransientError(f"{vendor}: server error {response.status_code}")
         return response

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from savedesk.errors import TransientError, VendorError
+from savedesk.errors import RateLimited, TransientError, VendorError
 from savedesk.integrations.http import DEFAULT_TIMEOUT, require_json, retry_after_seconds, send
 
 VENDOR = "slack"
@@ -106,6 +106,8 @@ class SlackClient:
         if ok is not False:
             raise TransientError(f"slack: malformed {method} response (no ok)")
         code = str(body.get("error") or "unknown_error")
+        if code in ("ratelimited", "rate_limited"):
+            raise RateLimited(f"slack: {code}", retry_after=retry_after_seconds(response))
         if code in TRANSIENT_ERRORS:
             raise TransientError(f"slack: {code}", retry_after=retry_after_seconds(response))
         raise VendorError(f"slack: {code}")

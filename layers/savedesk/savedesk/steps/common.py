@@ -35,11 +35,11 @@ def form_link(form_url: str, case_id: str) -> str:
     return f"{form_url}#case_id={quote(case_id)}"
 
 
-def console_link(settings: Any, case_id: str) -> str:
-    region = settings.console_region
+def console_link(region: str, execution_arn: str | None) -> str:
+    """The Step Functions console page of an execution (or of all state machines, when unknown)."""
+    base = f"https://{region}.console.aws.amazon.com/states/home?region={region}"
     return (
-        f"https://{region}.console.aws.amazon.com/states/home?region={region}#/v2/executions/details/"
-        f"arn:aws:states:{region}::execution:savedesk:{quote(case_id)}"
+        f"{base}#/v2/executions/details/{quote(execution_arn, safe=':')}" if execution_arn else f"{base}#/statemachines"
     )
 
 

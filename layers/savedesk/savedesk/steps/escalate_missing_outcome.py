@@ -34,7 +34,7 @@ def run(ctx: StepContext) -> StepOutcome:
             **internal_email_basics(case, settings),
             recipient_first_name="Joey",
             outcome_due_at=datetime.now(UTC),
-            case_url=console_link(settings, case.case_id),
+            case_url=console_link(settings.console_region, ctx.event.get("execution_id")),
         ),
     )
     message_id = ctx.once(

@@ -39,12 +39,17 @@ def run(ctx: StepContext) -> StepOutcome:
     case, settings, deps = ctx.case, ctx.deps.settings, ctx.deps
     step, error, message = describe_failure(ctx.event.get("failure"))
     text = f"SaveDesk: {step} failed for {case.account.company}"
+    execution = console_link(settings.console_region, ctx.event.get("execution_id"))
     slack_message = [
         blocks.header(f"Step failed: {step}"),
         blocks.fields({"Client": case.account.company, "Case": case.case_id, "Error": error}),
         blocks.section(f"```{blocks.escape_mrkdwn(message)}```"),
         blocks.actions(
-            blocks.button("Open the execution", action_id="open_execution", url=console_link(settings, case.case_id))
+            blocks.button(
+                "Open the execution",
+                action_id="open_execution",
+                url=execution,
+            )
         ),
         blocks.context("Fix the cause, then *Redrive* the execution or re-run the step (README: runbook)."),
     ]
