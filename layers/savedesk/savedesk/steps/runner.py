@@ -65,7 +65,14 @@ class StepContext:
         # The intent goes down before the call: a send with no idempotency key can then repeat at most once.
         self.effects[key] = {"done": False, "attempts": attempts + 1}
         self.store.record_effect(self.case.case_id, self.step, self.effects)
-        value = action()
+        try:
+            value = action()
+        except Exception:
+            # The call came back with an error, so this attempt was not cut off and does not count toward
+            # MAX_UNCONFIRMED_ATTEMPTS; otherwise two 5xx in a row would stop a step the workflow's Retry would save.
+            self.effects[key] = {"done": False, "attempts": attempts}
+            self.store.record_effect(self.case.case_id, self.step, self.effects)
+            raise
         self.effects[key] = {"done": True, "value": value}
         self.store.record_effect(self.case.case_id, self.step, self.effects)
         return value
