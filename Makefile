@@ -9,6 +9,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SAM_VENV := .tools/sam
 SAM := $(SAM_VENV)/bin/sam
+CHECKOV_VENV := .tools/checkov
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
 # sam builds for python3.13 and wants that interpreter on PATH.
 SAM_ENV := PATH="$(dir $(PYTHON313)):$$PATH" SAM_CLI_TELEMETRY=0
 
@@ -39,7 +41,13 @@ $(SAM_VENV)/.installed: | python313
 	$(SAM_VENV)/bin/pip install -q --disable-pip-version-check aws-sam-cli==1.170.0
 	@touch $@
 
-tools: $(SAM_VENV)/.installed
+# checkov pins dozens of packages of its own too (boto3, networkx, ...): a virtualenv of its own.
+$(CHECKOV_VENV)/.installed: | python313
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON313) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install -q --disable-pip-version-check checkov==3.3.30
+	@touch $@
+
+tools: $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 
 # Headless Chromium renders the emails in the browser tests (Debian's package; root installs it).
 chromium:
@@ -61,8 +69,11 @@ lint: venv
 	$(VENV)/bin/mypy layers/savedesk/savedesk local functions
 	$(VENV)/bin/bandit -q -r layers/savedesk/savedesk functions -ll
 
+# validate --lint: the SAM transform plus cfn-lint. checkov: security policies on the template; each
+# skipped check is in the resource's Metadata with its reason. --skip-download keeps it offline.
 sam-check: tools
 	$(SAM_ENV) $(SAM) validate --lint
+	$(CHECKOV) -f template.yaml --framework cloudformation --compact --quiet --skip-download
 	$(SAM_ENV) $(SAM) build --cached --build-dir .aws-sam/build
 
 unit: venv
