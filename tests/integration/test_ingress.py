@@ -228,8 +228,10 @@ def test_dynamodb_failure_is_503_and_starts_nothing(stack: LocalStack, monkeypat
     from moto.dynamodb.models import DynamoDBBackend
 
     def throttled(*args: Any, **kwargs: Any) -> Any:
-        raise JsonRESTError("ProvisionedThroughputExceededException", "The level of configured provisioned throughput "
-                            "for the table was exceeded")
+        raise JsonRESTError(
+            "ProvisionedThroughputExceededException",
+            "The level of configured provisioned throughput for the table was exceeded",
+        )
 
     body = cancel_body()
     before = execution_names(stack)
