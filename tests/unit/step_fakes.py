@@ -1,9 +1,10 @@
-"""What the offboarding step tests share: the real CaseStore on moto, a demo case, fake vendor clients.
+"""What the step tests share: the real CaseStore on moto, the demo case, fake vendor clients.
 
 The store is the real one (a DynamoDB table built from template.yaml's CasesTable inside moto's
-`mock_aws`), so the runner's recorded effects behave as they do in Lambda. Only the vendors are
-fakes here: in-memory, recording every call, with switches for the failures the tests need.
-The stand-ins (`local.sandbox`) are served by `serve_sandbox` for tests that use the real clients.
+`mock_aws`), so the runner's recorded effects, step records and events behave as they do in Lambda.
+Only the vendors and the mailer are fakes here: in-memory, recording every call, with switches for
+the failures the tests need. The stand-ins (`local.sandbox`) are served by `serve_sandbox` for
+tests that use the real clients.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from local.template import REGION, LocalTemplate
 from savedesk.errors import TransientError, VendorError
 from savedesk.integrations.billing import Invoice, Payment, Refund, Subscription
 from savedesk.integrations.clickup import Task, TaskList
+from savedesk.integrations.mailfold import CardOrder, PostalAddress, order_card_once
 from savedesk.integrations.slack import PostedMessage
 from savedesk.integrations.topline import ToplineAccount, ToplineIntegration, ToplineUser
 from savedesk.models import Case, ClientAccount, ExitReasons
+from savedesk.models import PostalAddress as CasePostalAddress
 from savedesk.settings import Settings
 from savedesk.steps.runner import StepContext, StepOutcome, run_step
 from savedesk.store import CaseStore
@@ -40,13 +43,14 @@ CASE_ID = "case-acme-0001"
 
 
 @cache
-def _cases_table_definition() -> dict[str, Any]:
+def _cases_table_properties() -> dict[str, Any]:
+    # Parsing template.yaml costs more than the rest of a test; every test uses the same table.
     return dict(LocalTemplate().resources["CasesTable"]["Properties"])
 
 
 @contextmanager
 def moto_dynamodb() -> Iterator[Any]:
-    """moto's DynamoDB for a test module (starting it per test costs half a second)."""
+    """moto's DynamoDB (for a test module: starting it per test costs half a second)."""
     import boto3
     from moto import mock_aws
 
@@ -56,14 +60,14 @@ def moto_dynamodb() -> Iterator[Any]:
 
 def new_case_store(client: Any) -> CaseStore:
     """A CaseStore over a fresh cases table, created from template.yaml's own definition."""
-    props = _cases_table_definition()
+    props = _cases_table_properties()
     name = f"savedesk-CasesTable-{next(_table_numbers)}"
     client.create_table(
         TableName=name,
         AttributeDefinitions=props["AttributeDefinitions"],
         KeySchema=props["KeySchema"],
-        BillingMode="PAY_PER_REQUEST",
-        GlobalSecondaryIndexes=props.get("GlobalSecondaryIndexes", []),
+        GlobalSecondaryIndexes=props["GlobalSecondaryIndexes"],
+        BillingMode=props["BillingMode"],
     )
     return CaseStore(name, client=client)
 
@@ -75,23 +79,25 @@ _table_numbers = itertools.count(1)
 
 
 def settings(**overrides: Any) -> Settings:
+    """The stack's settings with template.yaml's defaults, vendors on a closed port (the fakes answer)."""
     values: dict[str, Any] = {
         "cases_table": "savedesk-CasesTable",
         "webhook_secrets_id": "savedesk/WebhookSecrets",
         "vendor_secrets_id": "savedesk/VendorSecrets",
         "public_base_url": "https://savedesk.example",
-        "sender_email": "desk@topline-agency.example",
+        "sender_email": "success@topline-agency.example",
         "email_configuration_set": "savedesk",
         "owner_email": "joey@topline-agency.example",
-        "coordinator_email": "coordinator@topline-agency.example",
+        "coordinator_email": "sam.rivera@topline-agency.example",
         "ops_slack_channel": "C0OPS00001",
         "owner_slack_user_id": "U0JOEY0001",
-        "exit_survey_url": "https://forms.example/exit",
-        "outcome_form_url": "https://forms.example/outcome",
-        "booking_url": "https://calendly.example/priya",
-        "meeting_reminder_after_seconds": 60,
-        "meeting_escalate_after_seconds": 120,
-        "refund_approval_threshold": Decimal("2000.00"),
+        "exit_survey_url": "https://topline.typeform.com/to/exitSurvey",
+        "outcome_form_url": "https://topline.typeform.com/to/meetingOutcome",
+        "booking_url": "https://calendly.com/topline-agency/account-review",
+        "meeting_reminder_after_seconds": 172800,
+        "meeting_escalate_after_seconds": 432000,
+        "refund_approval_threshold": Decimal("2000.00"),  # the refund tests' 1,500.00 needs no approval
+        "mailfold_enabled": False,
         "clickup_ads_team_list_id": "901200777",
         "clickup_account_management_list_id": "901200999",
         "clickup_debrief_list_id": "901200888",
@@ -107,22 +113,35 @@ def settings(**overrides: Any) -> Settings:
 
 
 def contract_review(**overrides: Any) -> dict[str, Any]:
-    """The parts of a stored ContractReview the offboarding steps read (JSON, as on the case)."""
+    """The demo client's stored ContractReview (JSON, as on the case), as far as the steps read it."""
     review: dict[str, Any] = {
         "currency": "USD",
-        "effective_end_date": "2099-01-31",
+        "inside_minimum_term": True,
+        "commitment_end": "2026-12-31",
+        "effective_end_date": "2026-12-31",
+        "remaining_obligation": "4000.00",
         "refund_eligible": False,
         "refund_amount": "0.00",
         "refund_needs_approval": False,
-        "refund_reason": "No refund: nothing is prepaid beyond 31 Jan 2099, when billing ends.",
-        "summary": "Acme Dental Group is month-to-month.",
+        "refund_reason": "No refund: nothing is prepaid beyond 31 Dec 2026, when billing ends.",
+        "save_levers": [
+            {"code": "discount", "title": "15% off for 3 months", "detail": "$600.00 a month less."},
+            {"code": "pause", "title": "Pause for up to 2 months", "detail": "No fee while paused."},
+        ],
+        "summary": "Inside the 6-month minimum term until 31 Dec 2026.",
     }
     review.update(overrides)
     return review
 
 
+DEMO_ADDRESS = CasePostalAddress(
+    line1="100 Harbor St", line2="Suite 4", city="Portland", region="OR", postal_code="97201", country="US"
+)
+
+
 def demo_case(review: dict[str, Any] | None = None, reason_codes: list[str] | None = None, **account: Any) -> Case:
-    """The demo client of docs/demo-client.md, with `account` fields overridden (None removes one)."""
+    """The demo client of docs/demo-client.md, cancelling on 24 Nov 2026 (for price and results),
+    with the contract reviewed and `account` fields overridden (None removes one)."""
     fields: dict[str, Any] = {
         "account_id": "ACME-001",
         "company": "Acme Dental Group",
@@ -133,7 +152,11 @@ def demo_case(review: dict[str, Any] | None = None, reason_codes: list[str] | No
         "account_manager_slack_id": "U0AM00001",
         "mrr": Decimal("4000.00"),
         "currency": "USD",
+        "contract_start": date(2026, 7, 1),
+        "term_months": 6,
+        "notice_days": 30,
         "slack_channel": "C0ACME0001",
+        "mailing_address": DEMO_ADDRESS,
         "clickup_space_id": None,
         "clickup_folder_id": "90130001",
         "billing_customer_id": "cus_AcmeDental01",
@@ -144,6 +167,7 @@ def demo_case(review: dict[str, Any] | None = None, reason_codes: list[str] | No
         case_id=CASE_ID,
         source="hubspot",
         delivery_id="delivery-1",
+        opened_at=datetime(2026, 11, 24, 14, 5, tzinfo=UTC),
         account=ClientAccount.model_validate(fields),
         reasons=ExitReasons(codes=reason_codes if reason_codes is not None else ["price", "results"]),
         contract_review=review if review is not None else contract_review(),
@@ -162,12 +186,21 @@ def open_case(store: CaseStore, case: Case) -> Case:
 
 @dataclass
 class Deps:
+    """What wiring.Deps gives a step. A vendor left None fails the test if the step reaches for it."""
+
     settings: Settings = field(default_factory=settings)
     billing: Any = None
     clickup: Any = None
     topline: Any = None
     mailer: Any = None
     slack: Any = None
+    mailfold: Any = None
+
+    @classmethod
+    def with_fakes(cls, **given: Any) -> Deps:
+        """A fake mailer, Slack, ClickUp and Mailfold (what the closing steps use), unless `given`."""
+        fakes = {"mailer": FakeMailer(), "slack": FakeSlack(), "clickup": FakeClickUp(), "mailfold": FakeMailfold()}
+        return cls(**(fakes | given))
 
 
 def run(
@@ -186,6 +219,13 @@ def details(store: CaseStore, step: str) -> dict[str, Any]:
     record = store.get_step(CASE_ID, step)
     assert record is not None and record["status"] == "COMPLETED", record
     return record["result"]["details"]
+
+
+def record_step(store: CaseStore, case_id: str, step: str, summary: str, details: dict[str, Any]) -> None:
+    """Record a finished upstream step, as the runner would, so later steps can read its facts."""
+    store.start_step(case_id, step)
+    store.complete_step(case_id, step, {"summary": summary, "details": details, "output": None})
+    store.append_event(case_id, "step_completed", {"step": step, "summary": summary, "forced": False})
 
 
 # --------------------------------------------------------------------------- fake vendors
@@ -332,22 +372,55 @@ class FakeBilling:
         return [r for r in self.refunds if r.payment_intent == payment_intent]
 
 
+def _fail_if_asked(fake: Any) -> None:
+    """Raise the fake's `fail_next` once (the vendor's next call fails), then answer again."""
+    if fake.fail_next is not None:
+        error, fake.fail_next = fake.fail_next, None
+        raise error
+
+
 class FakeMailer:
+    """The SES mailer: every message sent, with its cc and attachments."""
+
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
 
-    def send(self, to: list[str], rendered: Any, *, case_id: str, reply_to: str | None = None, **_: Any) -> str:
-        self.sent.append({"to": to, "rendered": rendered, "case_id": case_id, "reply_to": reply_to})
+    def send(
+        self,
+        to: list[str],
+        rendered: Any,
+        *,
+        case_id: str,
+        reply_to: str | None = None,
+        cc: list[str] | None = None,
+        attachments: list[Any] | None = None,
+    ) -> str:
+        self.sent.append(
+            {
+                "to": to,
+                "rendered": rendered,
+                "case_id": case_id,
+                "reply_to": reply_to,
+                "cc": cc,
+                "attachments": attachments or [],
+            }
+        )
         return f"ses-{len(self.sent)}"
 
 
 class FakeSlack:
+    """Slack's chat.postMessage; `fail_next` makes the next post raise."""
+
     def __init__(self) -> None:
         self.posts: list[dict[str, Any]] = []
+        self.fail_next: Exception | None = None
 
-    def post_message(self, channel: str, text: str, blocks: list[dict[str, Any]] | None = None) -> PostedMessage:
+    def post_message(
+        self, channel: str, text: str, blocks: list[dict[str, Any]] | None = None, thread_ts: str | None = None
+    ) -> PostedMessage:
+        _fail_if_asked(self)
         self.posts.append({"channel": channel, "text": text, "blocks": blocks or []})
-        return PostedMessage(channel=channel, ts=f"1700000000.{len(self.posts):06d}")
+        return PostedMessage(channel=channel, ts=f"1764000000.{len(self.posts):06d}")
 
 
 class FakeTopline:
@@ -385,7 +458,8 @@ class FakeTopline:
 
 
 class FakeClickUp:
-    """ClickUp's hierarchy and tasks; `fail_after_closes` makes a close time out after that many succeeded."""
+    """ClickUp's hierarchy and tasks. `fail_after_closes` makes a close time out after that many
+    succeeded; `fail_next` makes the next look-up or create raise."""
 
     def __init__(self) -> None:
         self.folder_lists: dict[str, list[TaskList]] = {}
@@ -394,6 +468,7 @@ class FakeClickUp:
         self.closed: list[str] = []
         self.created: list[dict[str, Any]] = []
         self.fail_after_closes: int | None = None
+        self.fail_next: Exception | None = None
         self._counter = 0
 
     def add_list(self, list_id: str, name: str, open_tasks: int, folder: str | None = None, space: str | None = None):  # noqa: ANN201
@@ -439,14 +514,36 @@ class FakeClickUp:
         return task
 
     def find_task_by_tag(self, list_id: str, tag: str) -> Task | None:
+        _fail_if_asked(self)
         for task in self.tasks.values():
             if task.list_id == list_id and tag.lower() in task.tags:
                 return task
         return None
 
     def create_task(self, list_id: str, name: str, markdown: str, **fields: Any) -> Task:
+        _fail_if_asked(self)
         self.created.append({"list_id": list_id, "name": name, "markdown": markdown, **fields})
         return self._add_task(list_id, name, "to do", "open", list(fields.get("tags", [])))
+
+
+class FakeMailfold:
+    """A CardSender keeping orders in memory; `order_card_once` is the real look-up-then-order logic."""
+
+    def __init__(self) -> None:
+        self.orders: list[dict[str, Any]] = []
+        self.fail_next: Exception | None = None
+
+    def order_card(self, recipient: PostalAddress, message: str, reference: str) -> CardOrder:
+        _fail_if_asked(self)
+        order = CardOrder(id=f"ord_{len(self.orders) + 1}", status="queued", reference=reference)
+        self.orders.append({"order": order, "recipient": recipient, "message": message})
+        return order
+
+    def find_order(self, reference: str) -> CardOrder | None:
+        return next((o["order"] for o in self.orders if o["order"].reference == reference), None)
+
+    def order_card_once(self, recipient: PostalAddress, message: str, reference: str) -> CardOrder:
+        return order_card_once(self, recipient, message, reference)
 
 
 # --------------------------------------------------------------------------- the stand-ins

@@ -16,9 +16,7 @@ from decimal import Decimal
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from local.template import ROOT, LocalTemplate
 from savedesk import wiring
@@ -27,7 +25,7 @@ from savedesk.models import Case, CaseStatus, MeetingOutcome
 from savedesk.observability import metrics
 from savedesk.settings import get_settings
 from savedesk.store import CaseStore
-from tests.unit.closing_fakes import CASE_ID, FakeDeps, create_cases_table, demo_case, settings
+from tests.unit.step_fakes import CASE_ID, Deps, demo_case, moto_dynamodb, new_case_store
 
 HUBSPOT_SECRET = "metrics-test-hubspot-secret"
 PUBLIC_BASE_URL = "https://savedesk.example"
@@ -93,13 +91,13 @@ def metrics_enabled(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def store() -> Iterator[CaseStore]:
-    with mock_aws():
-        yield create_cases_table(boto3.client("dynamodb", region_name="us-east-1"))
+    with moto_dynamodb() as client:
+        yield new_case_store(client)
 
 
 @pytest.fixture
-def deps(store: CaseStore, monkeypatch: pytest.MonkeyPatch) -> FakeDeps:
-    fakes = FakeDeps(settings=settings())
+def deps(store: CaseStore, monkeypatch: pytest.MonkeyPatch) -> Deps:
+    fakes = Deps.with_fakes()
     monkeypatch.setattr(wiring, "store", lambda: store)
     monkeypatch.setattr(wiring, "Deps", lambda context=None: fakes)
     return fakes
@@ -116,7 +114,7 @@ def saved(case: Case, mrr_saved: str | None) -> Case:
 
 
 def test_record_save_publishes_the_save_and_the_mrr_kept(
-    store: CaseStore, deps: FakeDeps, capsys: pytest.CaptureFixture[str]
+    store: CaseStore, deps: Deps, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store.open_case(saved(demo_case(), "3400.00"), {"source": "test"})
 
@@ -133,7 +131,7 @@ def test_record_save_publishes_the_save_and_the_mrr_kept(
 
 
 def test_a_save_without_a_recorded_amount_counts_the_whole_mrr(
-    store: CaseStore, deps: FakeDeps, capsys: pytest.CaptureFixture[str]
+    store: CaseStore, deps: Deps, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store.open_case(saved(demo_case(mrr="2500.00"), None), {"source": "test"})
 
@@ -143,7 +141,7 @@ def test_a_save_without_a_recorded_amount_counts_the_whole_mrr(
 
 
 def test_close_case_publishes_the_loss_once_even_when_forced_again(
-    store: CaseStore, deps: FakeDeps, capsys: pytest.CaptureFixture[str]
+    store: CaseStore, deps: Deps, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store.open_case(demo_case(mrr="4000.00"), {"source": "test"})
     handler = load_handler("functions/steps/close_case.py")
@@ -161,7 +159,7 @@ def test_close_case_publishes_the_loss_once_even_when_forced_again(
 
 
 def test_a_failed_step_publishes_step_failures_with_the_step_as_metadata(
-    store: CaseStore, deps: FakeDeps, capsys: pytest.CaptureFixture[str]
+    store: CaseStore, deps: Deps, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # RecordSave refuses a case whose meeting did not end in "saved".
     store.open_case(demo_case(), {"source": "test"})
@@ -182,7 +180,7 @@ def test_a_failed_step_publishes_step_failures_with_the_step_as_metadata(
 
 
 def test_a_step_that_records_no_metric_prints_nothing_and_warns_nothing(
-    store: CaseStore, deps: FakeDeps, capsys: pytest.CaptureFixture[str]
+    store: CaseStore, deps: Deps, capsys: pytest.CaptureFixture[str]
 ) -> None:
     store.open_case(demo_case(), {"source": "test"})
     handler = load_handler("functions/steps/close_case.py")

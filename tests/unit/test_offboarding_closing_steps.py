@@ -1,7 +1,7 @@
 """The closing offboarding steps (checklist items 4, 11, 12, 13, 14) through the real step runner.
 
 The store is the real CaseStore on a moto table; only the mailer and the vendor clients are fakes
-(tests/unit/closing_fakes.py). Each step runs through `run_step`, as its Lambda does.
+(tests/unit/step_fakes.py). Each step runs through `run_step`, as its Lambda does.
 """
 
 from __future__ import annotations
@@ -10,10 +10,8 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 from flask import Flask
-from moto import mock_aws
 
 from local.sandbox import mailfold as mailfold_stand_in
 from savedesk.errors import MissingClientData, VendorError
@@ -27,15 +25,18 @@ from savedesk.steps import (
     schedule_team_debrief,
     send_thank_you_note,
 )
-from savedesk.steps.runner import run_step
 from savedesk.store import CaseStore
 from tests.contract.conftest import sandbox_server  # noqa: F401  (the stand-ins on a loopback port)
-from tests.unit.closing_fakes import (
+from tests.unit.step_fakes import (
     CASE_ID,
-    FakeDeps,
-    create_cases_table,
+    Deps,
     demo_case,
+    details,
+    moto_dynamodb,
+    new_case_store,
+    open_case,
     record_step,
+    run,
     settings,
 )
 
@@ -43,15 +44,20 @@ TODAY = date(2026, 12, 2)
 HOSTILE = "<!channel> call <@U0JOEY0001> now & see <https://evil.example|your invoice>"
 
 
-@pytest.fixture
-def store() -> Iterator[CaseStore]:
-    with mock_aws():
-        yield create_cases_table(boto3.client("dynamodb", region_name="us-east-1"))
+@pytest.fixture(scope="module")
+def dynamodb() -> Iterator[Any]:
+    with moto_dynamodb() as client:
+        yield client
 
 
 @pytest.fixture
-def deps() -> FakeDeps:
-    return FakeDeps(settings=settings())
+def store(dynamodb: Any) -> CaseStore:
+    return new_case_store(dynamodb)
+
+
+@pytest.fixture
+def deps() -> Deps:
+    return Deps.with_fakes()
 
 
 @pytest.fixture(autouse=True)
@@ -81,21 +87,6 @@ def cancelled(case: Case, notes: str = "The partners decided to bring paid socia
     )
 
 
-def open_case(store: CaseStore, case: Case) -> Case:
-    assert store.open_case(case, {"source": "test"}).created
-    return case
-
-
-def run(store: CaseStore, deps: FakeDeps, step: str, action: Any, **event: Any) -> dict[str, Any]:
-    return run_step(step, {"case_id": CASE_ID, **event}, store, deps, action)
-
-
-def details(store: CaseStore, step: str) -> dict[str, Any]:
-    recorded = store.get_step(CASE_ID, step)
-    assert recorded is not None and recorded["status"] == "COMPLETED"
-    return dict(recorded["result"]["details"])
-
-
 def block_texts(blocks: list[dict[str, Any]]) -> str:
     """Every text Slack would render from the blocks, joined: what a reader (and Slack's parser) sees."""
     texts: list[str] = []
@@ -110,13 +101,13 @@ def block_texts(blocks: list[dict[str, Any]]) -> str:
 # -- 4. DocumentCancellationReasons -----------------------------------------------------------
 
 
-def test_reasons_are_documented_and_the_notes_posted_once(store: CaseStore, deps: FakeDeps) -> None:
+def test_reasons_are_documented_and_the_notes_posted_once(store: CaseStore, deps: Deps) -> None:
     # Given a client who confirmed the cancellation at the save meeting
     open_case(store, cancelled(demo_case()))
 
     # When the step runs, and runs again (a Lambda retry or a redrive)
-    first = run(store, deps, "DocumentCancellationReasons", document_cancellation_reasons.run)
-    second = run(store, deps, "DocumentCancellationReasons", document_cancellation_reasons.run)
+    first = run("DocumentCancellationReasons", document_cancellation_reasons.run, store, deps)
+    second = run("DocumentCancellationReasons", document_cancellation_reasons.run, store, deps)
 
     # Then the case is offboarding for a "cancel", and one notes message went to the client's channel
     case = store.get_case(CASE_ID)
@@ -147,12 +138,12 @@ def test_reasons_are_documented_and_the_notes_posted_once(store: CaseStore, deps
     assert "Acme" not in first["summary"] and "Dana" not in first["summary"]
 
 
-def test_hostile_reason_text_cannot_ping_or_link_in_slack(store: CaseStore, deps: FakeDeps) -> None:
+def test_hostile_reason_text_cannot_ping_or_link_in_slack(store: CaseStore, deps: Deps) -> None:
     # Given reasons typed by the client that hold Slack control sequences
     open_case(store, cancelled(demo_case(), notes=HOSTILE))
 
     # When the notes are posted
-    run(store, deps, "DocumentCancellationReasons", document_cancellation_reasons.run)
+    run("DocumentCancellationReasons", document_cancellation_reasons.run, store, deps)
 
     # Then the text arrives escaped: no @channel, no user mention, no disguised link
     text = block_texts(deps.slack.posts[0]["blocks"])
@@ -162,13 +153,13 @@ def test_hostile_reason_text_cannot_ping_or_link_in_slack(store: CaseStore, deps
     assert "&lt;!channel&gt; call &lt;@U0JOEY0001&gt; now &amp; see &lt;https://evil.example|your invoice&gt;" in text
 
 
-def test_no_slack_channel_stops_the_step_with_missing_client_data(store: CaseStore, deps: FakeDeps) -> None:
+def test_no_slack_channel_stops_the_step_with_missing_client_data(store: CaseStore, deps: Deps) -> None:
     # Given a client without a Slack channel in the CRM
     open_case(store, cancelled(demo_case(slack_channel=None)))
 
     # When the step runs
     with pytest.raises(MissingClientData) as raised:
-        run(store, deps, "DocumentCancellationReasons", document_cancellation_reasons.run)
+        run("DocumentCancellationReasons", document_cancellation_reasons.run, store, deps)
 
     # Then it fails loudly, naming the CRM field and the fix, and posts nothing
     message = str(raised.value)
@@ -184,7 +175,7 @@ def test_no_slack_channel_stops_the_step_with_missing_client_data(store: CaseSto
     assert store.get_case(CASE_ID).status == CaseStatus.OFFBOARDING  # type: ignore[union-attr]
 
 
-def test_a_timed_out_case_stays_timeout_and_says_no_outcome(store: CaseStore, deps: FakeDeps) -> None:
+def test_a_timed_out_case_stays_timeout_and_says_no_outcome(store: CaseStore, deps: Deps) -> None:
     # Given a case that EscalateMissingOutcome marked as a timeout, with only the CRM's reason
     case = demo_case(cancellation_reason="Budget moved to a new clinic.")
     case = case.model_copy(
@@ -197,7 +188,7 @@ def test_a_timed_out_case_stays_timeout_and_says_no_outcome(store: CaseStore, de
     open_case(store, case)
 
     # When the reasons are documented
-    run(store, deps, "DocumentCancellationReasons", document_cancellation_reasons.run)
+    run("DocumentCancellationReasons", document_cancellation_reasons.run, store, deps)
 
     # Then the timeout is kept, and the notes say no reason code and no meeting outcome
     assert store.get_case(CASE_ID).offboarding_reason == "timeout"  # type: ignore[union-attr]
@@ -210,7 +201,7 @@ def test_a_timed_out_case_stays_timeout_and_says_no_outcome(store: CaseStore, de
 # -- 11. ConfirmClosure -----------------------------------------------------------------------
 
 
-def test_closure_confirmation_carries_the_recorded_facts_once(store: CaseStore, deps: FakeDeps) -> None:
+def test_closure_confirmation_carries_the_recorded_facts_once(store: CaseStore, deps: Deps) -> None:
     # Given the parallel offboarding branches recorded billing, refund and access facts
     open_case(store, cancelled(demo_case()))
     record_step(
@@ -236,8 +227,8 @@ def test_closure_confirmation_carries_the_recorded_facts_once(store: CaseStore, 
     )
 
     # When ConfirmClosure runs twice
-    run(store, deps, "ConfirmClosure", confirm_closure.run)
-    run(store, deps, "ConfirmClosure", confirm_closure.run)
+    run("ConfirmClosure", confirm_closure.run, store, deps)
+    run("ConfirmClosure", confirm_closure.run, store, deps)
 
     # Then the client got one email with every fact, replying to their account manager
     assert len(deps.mailer.sent) == 1
@@ -261,12 +252,12 @@ def test_closure_confirmation_carries_the_recorded_facts_once(store: CaseStore, 
     }
 
 
-def test_closure_confirmation_without_upstream_details_uses_safe_fallbacks(store: CaseStore, deps: FakeDeps) -> None:
+def test_closure_confirmation_without_upstream_details_uses_safe_fallbacks(store: CaseStore, deps: Deps) -> None:
     # Given none of the billing, refund or access steps recorded anything (skipped by ops)
     open_case(store, cancelled(demo_case()))
 
     # When ConfirmClosure runs
-    output = run(store, deps, "ConfirmClosure", confirm_closure.run)
+    output = run("ConfirmClosure", confirm_closure.run, store, deps)
 
     # Then it still confirms: billing stops at the contractual end, no refund, access and ads end today
     text = deps.mailer.sent[0]["rendered"].text
@@ -276,7 +267,7 @@ def test_closure_confirmation_without_upstream_details_uses_safe_fallbacks(store
     assert output["summary"] == "Closure confirmed to the client: billing stops after 31 Dec 2026, no refund"
 
 
-def test_closure_confirmation_ignores_a_rejected_refund_and_a_missing_review(store: CaseStore, deps: FakeDeps) -> None:
+def test_closure_confirmation_ignores_a_rejected_refund_and_a_missing_review(store: CaseStore, deps: Deps) -> None:
     # Given a rejected refund, a malformed billing date and no contract review at all
     open_case(store, cancelled(demo_case()).model_copy(update={"contract_review": None}))
     record_step(store, CASE_ID, "CompleteBillingRequest", "Billing", {"billing_stops_after": "not a date"})
@@ -289,7 +280,7 @@ def test_closure_confirmation_ignores_a_rejected_refund_and_a_missing_review(sto
     )
 
     # When ConfirmClosure runs
-    run(store, deps, "ConfirmClosure", confirm_closure.run)
+    run("ConfirmClosure", confirm_closure.run, store, deps)
 
     # Then no refund is promised and every date falls back to today
     text = deps.mailer.sent[0]["rendered"].text
@@ -301,12 +292,12 @@ def test_closure_confirmation_ignores_a_rejected_refund_and_a_missing_review(sto
 # -- 13. SendThankYouNote ---------------------------------------------------------------------
 
 
-def test_thank_you_is_personal_and_no_card_when_mailfold_is_off(store: CaseStore, deps: FakeDeps) -> None:
+def test_thank_you_is_personal_and_no_card_when_mailfold_is_off(store: CaseStore, deps: Deps) -> None:
     # Given Mailfold is turned off
     open_case(store, cancelled(demo_case()))
 
     # When the thank-you step runs
-    output = run(store, deps, "SendThankYouNote", send_thank_you_note.run)
+    output = run("SendThankYouNote", send_thank_you_note.run, store, deps)
 
     # Then one warm email from the account manager (reply-to), aware of the five months together
     sent = deps.mailer.sent[0]
@@ -324,11 +315,11 @@ def test_thank_you_is_personal_and_no_card_when_mailfold_is_off(store: CaseStore
 
 def test_card_is_skipped_without_a_mailing_address(store: CaseStore) -> None:
     # Given Mailfold is on but the CRM has no mailing address
-    deps = FakeDeps(settings=settings(mailfold_enabled=True))
+    deps = Deps.with_fakes(settings=settings(mailfold_enabled=True))
     open_case(store, cancelled(demo_case(mailing_address=None)))
 
     # When the thank-you step runs
-    output = run(store, deps, "SendThankYouNote", send_thank_you_note.run)
+    output = run("SendThankYouNote", send_thank_you_note.run, store, deps)
 
     # Then the email still goes, the card is skipped, and both the details and summary say so
     assert len(deps.mailer.sent) == 1
@@ -340,13 +331,13 @@ def test_card_is_skipped_without_a_mailing_address(store: CaseStore) -> None:
 
 def test_card_is_ordered_once_with_an_address_even_on_a_forced_rerun(store: CaseStore) -> None:
     # Given Mailfold is on and the client's postal address is on file
-    deps = FakeDeps(settings=settings(mailfold_enabled=True))
+    deps = Deps.with_fakes(settings=settings(mailfold_enabled=True))
     open_case(store, cancelled(demo_case()))
 
     # When the step runs, replays, and is then forced to run again by ops
-    run(store, deps, "SendThankYouNote", send_thank_you_note.run)
-    run(store, deps, "SendThankYouNote", send_thank_you_note.run)
-    run(store, deps, "SendThankYouNote", send_thank_you_note.run, rerun=["SendThankYouNote"], force=True)
+    run("SendThankYouNote", send_thank_you_note.run, store, deps)
+    run("SendThankYouNote", send_thank_you_note.run, store, deps)
+    run("SendThankYouNote", send_thank_you_note.run, store, deps, rerun=["SendThankYouNote"], force=True)
 
     # Then Mailfold holds one card (found by its reference), addressed from the CRM's address
     assert len(deps.mailfold.orders) == 1
@@ -372,14 +363,14 @@ def test_card_is_ordered_once_with_an_address_even_on_a_forced_rerun(store: Case
 
 def test_a_failed_card_order_does_not_resend_the_email(store: CaseStore) -> None:
     # Given Mailfold refuses the first order after the email went out
-    deps = FakeDeps(settings=settings(mailfold_enabled=True))
+    deps = Deps.with_fakes(settings=settings(mailfold_enabled=True))
     open_case(store, cancelled(demo_case()))
     deps.mailfold.fail_next = VendorError("mailfold: 503")
     with pytest.raises(VendorError):
-        run(store, deps, "SendThankYouNote", send_thank_you_note.run)
+        run("SendThankYouNote", send_thank_you_note.run, store, deps)
 
     # When the step is retried with Mailfold back
-    run(store, deps, "SendThankYouNote", send_thank_you_note.run)
+    run("SendThankYouNote", send_thank_you_note.run, store, deps)
 
     # Then the client has one email and one card
     assert len(deps.mailer.sent) == 1
@@ -401,12 +392,12 @@ def test_card_through_the_mailfold_stand_in_is_ordered_once(
         postal_code="78701",
     )
     mailfold = MailfoldClient(f"{base_url}/mailfold", mailfold_stand_in.API_KEY, mailfold_stand_in.TEMPLATE_ID, agency)
-    deps = FakeDeps(settings=settings(mailfold_enabled=True), mailfold=mailfold)  # type: ignore[arg-type]
+    deps = Deps.with_fakes(settings=settings(mailfold_enabled=True), mailfold=mailfold)  # type: ignore[arg-type]
     open_case(store, cancelled(demo_case()))
 
     # When the step runs and ops force it to run again
-    run(store, deps, "SendThankYouNote", send_thank_you_note.run)
-    run(store, deps, "SendThankYouNote", send_thank_you_note.run, rerun=["SendThankYouNote"], force=True)
+    run("SendThankYouNote", send_thank_you_note.run, store, deps)
+    run("SendThankYouNote", send_thank_you_note.run, store, deps, rerun=["SendThankYouNote"], force=True)
 
     # Then the stand-in accepted the address as mapped from the CRM, and holds exactly one card
     orders = list(app.extensions["vendors"]["mailfold"].orders.values())
@@ -419,14 +410,14 @@ def test_card_through_the_mailfold_stand_in_is_ordered_once(
 # -- 12. AnalyseFeedback ----------------------------------------------------------------------
 
 
-def test_owner_review_states_the_facts_and_what_to_improve(store: CaseStore, deps: FakeDeps) -> None:
+def test_owner_review_states_the_facts_and_what_to_improve(store: CaseStore, deps: Deps) -> None:
     # Given a cancelled case whose earlier steps are in the case's log
     open_case(store, cancelled(demo_case()))
     record_step(store, CASE_ID, "AcknowledgeCancellationRequest", "Acknowledgement emailed to the client", {})
     record_step(store, CASE_ID, "ConfirmClosure", "Closure confirmed to the client", {})
 
     # When the feedback is analysed
-    run(store, deps, "AnalyseFeedback", analyse_feedback.run)
+    run("AnalyseFeedback", analyse_feedback.run, store, deps)
 
     # Then Joey gets the review by email with MRR lost, tenure, contract, reasons, offers, timeline, improvements
     sent = deps.mailer.sent[0]
@@ -467,16 +458,16 @@ def test_owner_review_states_the_facts_and_what_to_improve(store: CaseStore, dep
     assert recorded["slack"] == {"channel": "C0OPS00001", "ts": "1764000000.000001"}
 
 
-def test_owner_review_without_meeting_or_reasons_still_suggests_improvements(store: CaseStore, deps: FakeDeps) -> None:
+def test_owner_review_without_meeting_or_reasons_still_suggests_improvements(store: CaseStore, deps: Deps) -> None:
     # Given a case that timed out with no reasons at all and a month-to-month contract started recently
-    case = demo_case(contract_start=date(2026, 11, 1), term_months=None).model_copy(
+    case = demo_case(reason_codes=[], contract_start=date(2026, 11, 1), term_months=None).model_copy(
         update={"offboarding_reason": "timeout", "contract_review": None}
     )
     open_case(store, case)
 
     # When the feedback is analysed, twice
-    run(store, deps, "AnalyseFeedback", analyse_feedback.run)
-    run(store, deps, "AnalyseFeedback", analyse_feedback.run)
+    run("AnalyseFeedback", analyse_feedback.run, store, deps)
+    run("AnalyseFeedback", analyse_feedback.run, store, deps)
 
     # Then one email and one post, with the "no meeting", "no reason" and onboarding points
     assert len(deps.mailer.sent) == 1 and len(deps.slack.posts) == 1
@@ -508,7 +499,7 @@ def test_tenure_counts_whole_months(start: date, end: date, months: int) -> None
 # -- 14. ScheduleTeamDebrief ------------------------------------------------------------------
 
 
-def test_debrief_invites_the_coordinator_and_files_one_task(store: CaseStore, deps: FakeDeps) -> None:
+def test_debrief_invites_the_coordinator_and_files_one_task(store: CaseStore, deps: Deps) -> None:
     # Given the owner review recorded its improvement points
     open_case(store, cancelled(demo_case()))
     points = ["Review reporting cadence in month 2", "Offer an advisory plan to clients hiring in-house"]
@@ -516,8 +507,8 @@ def test_debrief_invites_the_coordinator_and_files_one_task(store: CaseStore, de
 
     # When the debrief is scheduled, twice
     before = datetime.now(UTC)
-    run(store, deps, "ScheduleTeamDebrief", schedule_team_debrief.run)
-    run(store, deps, "ScheduleTeamDebrief", schedule_team_debrief.run)
+    run("ScheduleTeamDebrief", schedule_team_debrief.run, store, deps)
+    run("ScheduleTeamDebrief", schedule_team_debrief.run, store, deps)
 
     # Then one email to the coordinator with the AM in cc, carrying an .ics for both
     assert len(deps.mailer.sent) == 1
@@ -540,50 +531,50 @@ def test_debrief_invites_the_coordinator_and_files_one_task(store: CaseStore, de
     assert f"DTSTART:{start:%Y%m%dT%H%M%S}Z" in invite.content
 
     # And one ClickUp task in the debrief list, tagged for the case, due that day, listing the points
-    (task,) = deps.clickup.tasks
-    assert task.list_id == "901200888"
-    assert f"savedesk-{CASE_ID}-debrief".lower() in task.tags
-    assert task.due_date == start.date()
-    assert "- Offer an advisory plan to clients hiring in-house" in task.markdown
+    (task,) = deps.clickup.created
+    assert task["list_id"] == "901200888"
+    assert f"savedesk-{CASE_ID}-debrief".lower() in task["tags"]
+    assert task["due_date"] == start.date()
+    assert "- Offer an advisory plan to clients hiring in-house" in task["markdown"]
     assert recorded == {
         "proposed_start": start.isoformat(),
         "ses_message_id": "ses-1",
-        "clickup_task_id": "task1",
+        "clickup_task_id": "t0001",
         "learning_points_from": "AnalyseFeedback",
     }
 
 
-def test_debrief_reuses_a_tagged_task_and_falls_back_to_the_reasons(store: CaseStore, deps: FakeDeps) -> None:
+def test_debrief_reuses_a_tagged_task_and_falls_back_to_the_reasons(store: CaseStore, deps: Deps) -> None:
     # Given no owner review was recorded, and an earlier attempt already created the ClickUp task
     open_case(store, cancelled(demo_case()))
     deps.clickup.create_task("901200888", "Debrief", "", tags=[f"savedesk-{CASE_ID}-debrief"])
 
     # When the debrief is scheduled
-    run(store, deps, "ScheduleTeamDebrief", schedule_team_debrief.run)
+    run("ScheduleTeamDebrief", schedule_team_debrief.run, store, deps)
 
     # Then the existing task is reused and the reasons are the agenda
-    assert deps.clickup.created == 1
-    assert details(store, "ScheduleTeamDebrief")["clickup_task_id"] == "task1"
+    assert len(deps.clickup.created) == 1
+    assert details(store, "ScheduleTeamDebrief")["clickup_task_id"] == "t0001"
     assert details(store, "ScheduleTeamDebrief")["learning_points_from"] == "reasons"
     assert "- Why they left: Not seeing results" in deps.mailer.sent[0]["rendered"].text
 
 
-def test_a_retried_debrief_keeps_its_slot_and_sends_one_email(store: CaseStore, deps: FakeDeps) -> None:
+def test_a_retried_debrief_keeps_its_slot_and_sends_one_email(store: CaseStore, deps: Deps) -> None:
     # Given ClickUp fails after the invitation went out
     open_case(store, cancelled(demo_case()))
     deps.clickup.fail_next = VendorError("clickup: 500")
     with pytest.raises(VendorError):
-        run(store, deps, "ScheduleTeamDebrief", schedule_team_debrief.run)
+        run("ScheduleTeamDebrief", schedule_team_debrief.run, store, deps)
     invite = deps.mailer.sent[0]["attachments"][0].content
 
     # When the step is retried
-    run(store, deps, "ScheduleTeamDebrief", schedule_team_debrief.run)
+    run("ScheduleTeamDebrief", schedule_team_debrief.run, store, deps)
 
     # Then the one email stands and the task is due on the day the invitation named
     assert len(deps.mailer.sent) == 1
     start = datetime.fromisoformat(details(store, "ScheduleTeamDebrief")["proposed_start"])
     assert f"DTSTART:{start:%Y%m%dT%H%M%S}Z" in invite
-    assert deps.clickup.tasks[0].due_date == start.date()
+    assert deps.clickup.created[0]["due_date"] == start.date()
 
 
 def test_coordinator_name_comes_from_the_address() -> None:
@@ -604,14 +595,12 @@ STEPS: list[tuple[str, Any]] = [
 
 
 @pytest.mark.parametrize(("step", "action"), STEPS)
-def test_summaries_are_one_line_without_client_details(
-    store: CaseStore, deps: FakeDeps, step: str, action: Any
-) -> None:
+def test_summaries_are_one_line_without_client_details(store: CaseStore, deps: Deps, step: str, action: Any) -> None:
     # Given the demo client's case
     open_case(store, cancelled(demo_case()))
 
     # When the step runs
-    output = run(store, deps, step, action)
+    output = run(step, action, store, deps)
 
     # Then its summary is one line naming neither the client, the contact nor their addresses
     summary = output["summary"]
