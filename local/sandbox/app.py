@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
+from werkzeug.serving import make_server
 
 
 @dataclass
@@ -155,6 +158,27 @@ def _fault_response(fault: Fault) -> Response:
     for key, value in fault.headers.items():
         response.headers[key] = value
     return response
+
+
+@contextmanager
+def serve(state_dir: Path | None = None) -> Iterator[tuple[str, Flask]]:
+    """A fresh sandbox (fresh vendor state) on a free loopback port: yields (base_url, app).
+
+    `base_url` has no trailing slash; a vendor lives under `f"{base_url}/{vendor}"`. The app's
+    state is `app.extensions["vendors"][vendor]`, its call log `app.extensions["calls"]`,
+    its fault injection `app.extensions["faults"]`.
+    """
+    app = create_app(state_dir)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    # A short poll interval keeps shutdown (and so each test) fast.
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), name="sandbox-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", app
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        server.server_close()
 
 
 def reset(app: Flask) -> None:

@@ -3,14 +3,13 @@
 The store is the real one (a DynamoDB table built from template.yaml's CasesTable inside moto's
 `mock_aws`), so the runner's recorded effects, step records and events behave as they do in Lambda.
 Only the vendors and the mailer are fakes here: in-memory, recording every call, with switches for
-the failures the tests need. The stand-ins (`local.sandbox`) are served by `serve_sandbox` for
-tests that use the real clients.
+the failures the tests need. Tests that use the real clients serve the stand-ins with
+`local.sandbox.app.serve`.
 """
 
 from __future__ import annotations
 
 import itertools
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,10 +18,6 @@ from decimal import Decimal
 from functools import cache
 from typing import Any
 
-from flask import Flask
-from werkzeug.serving import make_server
-
-from local.sandbox.app import create_app
 from local.template import REGION, LocalTemplate
 from savedesk.errors import TransientError, VendorError
 from savedesk.integrations.billing import Invoice, Payment, Refund, Subscription
@@ -544,21 +539,3 @@ class FakeMailfold:
 
     def order_card_once(self, recipient: PostalAddress, message: str, reference: str) -> CardOrder:
         return order_card_once(self, recipient, message, reference)
-
-
-# --------------------------------------------------------------------------- the stand-ins
-
-
-@contextmanager
-def serve_sandbox() -> Iterator[tuple[str, Flask]]:
-    """The vendor stand-ins on a loopback port, fresh state: (base_url, app), as tests/contract's fixture."""
-    app = create_app(state_dir=None)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), name="sandbox-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", app
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        server.server_close()

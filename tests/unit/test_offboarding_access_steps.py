@@ -13,6 +13,7 @@ import pytest
 
 from local.sandbox import clickup as clickup_standin
 from local.sandbox import topline as topline_standin
+from local.sandbox.app import serve
 from savedesk.errors import MissingClientData, TransientError, VendorError
 from savedesk.integrations.clickup import ClickUpClient, due_date_ms
 from savedesk.integrations.topline import ToplineClient
@@ -31,7 +32,6 @@ from tests.unit.step_fakes import (
     new_case_store,
     open_case,
     run,
-    serve_sandbox,
 )
 
 TOPLINE = "DeactivateToplineAccess"
@@ -93,7 +93,7 @@ def test_access_still_on_after_deactivate_fails_the_step(store: CaseStore) -> No
 
 
 def test_topline_against_the_standin(store: CaseStore) -> None:
-    with serve_sandbox() as (base_url, app):
+    with serve() as (base_url, app):
         # Given the demo account in the Topline stand-in: active, 3 users, 3 integrations
         client = ToplineClient(f"{base_url}/topline", topline_standin.API_KEY, budget_seconds=lambda: 5.0)
         open_case(store, demo_case())
@@ -206,7 +206,7 @@ def test_clickup_needs_a_folder_or_space(store: CaseStore) -> None:
 
 
 def test_clickup_against_the_standin_pages_and_lists(store: CaseStore) -> None:
-    with serve_sandbox() as (base_url, app):
+    with serve() as (base_url, app):
         # Given the demo workspace: 105 open tasks in "SEO retainer" (two pages) and 17 in "Paid social"
         state = app.extensions["vendors"]["clickup"]
         state.rate_limit = 1000  # the step's own pace is not under test here
@@ -278,7 +278,7 @@ def test_an_ads_task_from_a_lost_run_is_found_not_duplicated(store: CaseStore) -
 
 
 def test_ads_task_against_the_standin_survives_a_forced_rerun(store: CaseStore) -> None:
-    with serve_sandbox() as (base_url, app):
+    with serve() as (base_url, app):
         # Given the real ClickUp client against the stand-in
         client = ClickUpClient(f"{base_url}/clickup/api/v2", clickup_standin.SEED_TOKEN, budget_seconds=lambda: 5.0)
         open_case(store, demo_case())

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from local.sandbox import stripe as stripe_standin
+from local.sandbox.app import serve
 from savedesk.errors import MissingClientData, PermanentError, TransientError
 from savedesk.integrations.billing import BillingClient
 from savedesk.steps import complete_billing_request, follow_up_outstanding_payments, process_refund
@@ -32,7 +33,6 @@ from tests.unit.step_fakes import (
     new_case_store,
     open_case,
     run,
-    serve_sandbox,
 )
 
 BILL = "CompleteBillingRequest"
@@ -382,7 +382,7 @@ def test_a_refund_needs_the_billing_customer(store: CaseStore) -> None:
 
 
 def test_billing_branch_against_the_stripe_standin(store: CaseStore) -> None:
-    with serve_sandbox() as (base_url, app):
+    with serve() as (base_url, app):
         # Given the demo client in the Stripe stand-in, ending 40 days from now, due a 1,000.00 refund
         stripe = BillingClient(stripe_standin.API_KEY, f"{base_url}/stripe", timeout=5)
         end = today() + timedelta(days=40)

@@ -11,9 +11,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from flask import Flask
 
 from local.sandbox import mailfold as mailfold_stand_in
+from local.sandbox.app import serve
 from savedesk.errors import MissingClientData, VendorError
 from savedesk.integrations.mailfold import MailfoldClient
 from savedesk.integrations.mailfold import PostalAddress as CardAddress
@@ -26,7 +26,6 @@ from savedesk.steps import (
     send_thank_you_note,
 )
 from savedesk.store import CaseStore
-from tests.contract.conftest import sandbox_server  # noqa: F401  (the stand-ins on a loopback port)
 from tests.unit.step_fakes import (
     CASE_ID,
     Deps,
@@ -377,34 +376,33 @@ def test_a_failed_card_order_does_not_resend_the_email(store: CaseStore) -> None
     assert len(deps.mailfold.orders) == 1
 
 
-def test_card_through_the_mailfold_stand_in_is_ordered_once(
-    store: CaseStore,
-    sandbox_server: tuple[str, Flask],  # noqa: F811
-) -> None:
-    # Given the real Mailfold client, talking to the stand-in's assumed contract
-    base_url, app = sandbox_server
-    agency = CardAddress(
-        name="Priya Natarajan",
-        company="Topline",
-        address_line1="1 Main St",
-        city="Austin",
-        state="TX",
-        postal_code="78701",
-    )
-    mailfold = MailfoldClient(f"{base_url}/mailfold", mailfold_stand_in.API_KEY, mailfold_stand_in.TEMPLATE_ID, agency)
-    deps = Deps.with_fakes(settings=settings(mailfold_enabled=True), mailfold=mailfold)  # type: ignore[arg-type]
-    open_case(store, cancelled(demo_case()))
+def test_card_through_the_mailfold_stand_in_is_ordered_once(store: CaseStore) -> None:
+    with serve() as (base_url, app):
+        # Given the real Mailfold client, talking to the stand-in's assumed contract
+        agency = CardAddress(
+            name="Priya Natarajan",
+            company="Topline",
+            address_line1="1 Main St",
+            city="Austin",
+            state="TX",
+            postal_code="78701",
+        )
+        mailfold = MailfoldClient(
+            f"{base_url}/mailfold", mailfold_stand_in.API_KEY, mailfold_stand_in.TEMPLATE_ID, agency
+        )
+        deps = Deps.with_fakes(settings=settings(mailfold_enabled=True), mailfold=mailfold)
+        open_case(store, cancelled(demo_case()))
 
-    # When the step runs and ops force it to run again
-    run("SendThankYouNote", send_thank_you_note.run, store, deps)
-    run("SendThankYouNote", send_thank_you_note.run, store, deps, rerun=["SendThankYouNote"], force=True)
+        # When the step runs and ops force it to run again
+        run("SendThankYouNote", send_thank_you_note.run, store, deps)
+        run("SendThankYouNote", send_thank_you_note.run, store, deps, rerun=["SendThankYouNote"], force=True)
 
-    # Then the stand-in accepted the address as mapped from the CRM, and holds exactly one card
-    orders = list(app.extensions["vendors"]["mailfold"].orders.values())
-    assert len(orders) == 1
-    assert orders[0]["reference"] == f"{CASE_ID}-thank-you"
-    assert orders[0]["recipient"]["state"] == "OR" and orders[0]["recipient"]["address_line2"] == "Suite 4"
-    assert details(store, "SendThankYouNote")["card_order_id"] == orders[0]["id"]
+        # Then the stand-in accepted the address as mapped from the CRM, and holds exactly one card
+        orders = list(app.extensions["vendors"]["mailfold"].orders.values())
+        assert len(orders) == 1
+        assert orders[0]["reference"] == f"{CASE_ID}-thank-you"
+        assert orders[0]["recipient"]["state"] == "OR" and orders[0]["recipient"]["address_line2"] == "Suite 4"
+        assert details(store, "SendThankYouNote")["card_order_id"] == orders[0]["id"]
 
 
 # -- 12. AnalyseFeedback ----------------------------------------------------------------------
