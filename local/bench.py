@@ -407,7 +407,7 @@ def lambda_cost(invocations: list[tuple[str, float]], memory: dict[str, int]) ->
 def local_stack_runs() -> list[CaseRun]:
     from moto.sesv2.models import SESV2Backend
 
-    from local.client import send_standard
+    from local.client import send_standard, wait_for
     from local.stack import LocalStack, Ports
     from savedesk.store import CaseStore
 
@@ -455,13 +455,10 @@ def local_stack_runs() -> list[CaseRun]:
         return stack.state_machine_arn.replace(":stateMachine:", ":execution:") + f":{case_id}"
 
     def wait(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.005)
-        raise SystemExit(f"bench: timed out after {timeout:.0f}s waiting for {what}")
+        try:
+            return wait_for(predicate, timeout, what, interval=0.005)  # a fine poll: the ack latency is timed
+        except TimeoutError as timed_out:
+            raise SystemExit(f"bench: {timed_out}") from None
 
     def one_case(kind: str) -> CaseRun:
         stack.reset_sandbox()

@@ -1,4 +1,5 @@
-"""Signed webhook deliveries to the local HTTP API, as HubSpot, a Standard-Webhooks CRM or Typeform sends them.
+"""Signed webhook deliveries to the local HTTP API, as HubSpot, a Standard-Webhooks CRM or Typeform sends them,
+and `wait_for`, to poll the local stack until something happened.
 
 Used by the demo, the tests and the benchmark; the README's curl examples do the same by hand.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -66,3 +68,18 @@ def send_typeform(api_url: str, payload: Any, *, secret: str | None = None) -> h
         "typeform-signature": sign_typeform(secret or local_secrets()["TYPEFORM_SECRET"], body),
     }
     return httpx.post(api_url + "/webhooks/forms/typeform", content=body, headers=headers, timeout=TIMEOUT)
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
+    """Call `predicate` every `interval` seconds until it returns something truthy, and return that.
+
+    Raises TimeoutError naming `what` after `timeout` seconds; the caller decides what that means
+    (the demo and the benchmark exit with it, the tests fail with it).
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}")

@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 import re
 import sys
-import time
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from local.client import send_hubspot, send_standard, send_typeform
+from local.client import send_hubspot, send_standard, send_typeform, wait_for
 from local.stack import LocalStack, Ports
 from local.template import ROOT
 
@@ -38,16 +37,6 @@ def heading(text: str) -> None:
     say("=" * min(WIDTH, len(text)))
 
 
-def wait_for(predicate: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise SystemExit(f"demo: timed out after {timeout:.0f}s waiting for {what}")
-
-
 class Demo:
     def __init__(self, stack: LocalStack) -> None:
         from savedesk.store import CaseStore
@@ -67,22 +56,27 @@ class Demo:
         return entered[-1] if entered else "-"
 
     def await_token(self, case_id: str) -> None:
-        wait_for(lambda: self.store.peek_task_token(case_id, "meeting"), 60, "the workflow to wait for the meeting")
+        try:
+            wait_for(lambda: self.store.peek_task_token(case_id, "meeting"), 60, "the workflow to wait for the meeting")
+        except TimeoutError as timed_out:
+            raise SystemExit(f"demo: {timed_out}") from None
 
     def await_end(self, case_id: str) -> dict[str, Any]:
         say("  ... the workflow runs; progress:")
         seen: set[str] = set()
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
+
+        def ended() -> dict[str, Any] | None:
             for step, record in self.store.steps(case_id).items():
                 if step not in seen and record["status"] == "COMPLETED":
                     seen.add(step)
                     say(f"      done: {step}")
             execution = self.execution(case_id)
-            if execution["status"] != "RUNNING":
-                return execution
-            time.sleep(0.2)
-        raise SystemExit(f"demo: case {case_id} did not finish in time")
+            return execution if execution["status"] != "RUNNING" else None
+
+        try:
+            return wait_for(ended, 300, f"case {case_id} to finish", interval=0.2)
+        except TimeoutError:
+            raise SystemExit(f"demo: case {case_id} did not finish in time") from None
 
     def timeline(self, case_id: str, calls_from: int, emails_from: int) -> None:
         case = self.store.get_case(case_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ import httpx
 import pytest
 
 from local.client import send_standard, standard_headers
+from local.client import wait_for as poll
 from local.stack import LocalStack, Ports
 from local.template import ROOT
 
@@ -73,13 +73,11 @@ def open_case(stack: LocalStack, **overrides: Any) -> str:
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 30.0, interval: float = 0.1, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
+    """`local.client.wait_for`, failing the test when it times out."""
+    try:
+        return poll(predicate, timeout, what or repr(predicate), interval)
+    except TimeoutError as timed_out:
+        raise AssertionError(str(timed_out)) from None
 
 
 def case_store(stack: LocalStack) -> Any:
