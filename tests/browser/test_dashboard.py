@@ -1,6 +1,6 @@
 """The dashboard in headless Chromium: the charts lay out with real sizes, and the page is not blank.
 
-Chromium is Debian's package (see test_email_screenshots.py); without it the test skips. The
+Chromium is Debian's package (see chromium.py); without it the test skips. The
 screenshot lands in tests/artifacts/dashboard/ (git-ignored); `SAVEDESK_UPDATE_DOCS=1` also copies
 it to docs/dashboard.png for the README.
 """
@@ -12,7 +12,6 @@ import os
 import random
 import re
 import shutil
-import subprocess
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -22,22 +21,15 @@ import pytest
 from savedesk.dashboard import render_dashboard
 from savedesk.insights import monthly
 from savedesk.models import Case, CaseStatus
-from tests.browser.test_email_screenshots import decode_png
+from tests.browser import chromium
 from tests.unit.test_insights import make_case
 
-CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts" / "dashboard"
 WIDTH, HEIGHT = 1280, 1900
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="needs /usr/bin/chromium: apt-get update && apt-get install -y chromium fonts-liberation",
-    ),
-]
+pytestmark = chromium.MARKS
 
 # Measures every chart after layout and writes the sizes into the DOM, where --dump-dom shows them.
 # Added to a copy of the page only: the dashboard itself has no JavaScript.
@@ -93,27 +85,6 @@ def sample_cases() -> list[Case]:
     return cases
 
 
-def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:
-    command = [
-        str(CHROMIUM),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--hide-scrollbars",
-        f"--window-size={WIDTH},{HEIGHT}",
-        *args,
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=90, check=False)  # noqa: S603
-    assert result.returncode == 0, f"chromium failed ({result.returncode}): {result.stderr[-2000:]}"
-    return result
-
-
 @pytest.fixture(scope="module")
 def dashboard_file() -> Path:
     if ARTIFACTS.exists():
@@ -134,7 +105,13 @@ def test_the_page_is_self_contained(dashboard_file: Path) -> None:
 def test_charts_lay_out_with_real_sizes(dashboard_file: Path, tmp_path: Path) -> None:
     measured_copy = tmp_path / "measured.html"
     measured_copy.write_text(dashboard_file.read_text().replace("</body>", MEASURE + "</body>"), encoding="utf-8")
-    result = chromium("--virtual-time-budget=5000", "--dump-dom", measured_copy.as_uri(), profile=tmp_path / "p")
+    result = chromium.run(
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        measured_copy.as_uri(),
+        window=(WIDTH, HEIGHT),
+        profile=tmp_path / "p",
+    )
     match = re.search(r'<pre id="measured">(.*?)</pre>', result.stdout, re.S)
     assert match, "the measuring script did not run"
     sizes = {chart["id"]: chart for chart in json.loads(match.group(1).replace("&quot;", '"'))}
@@ -148,20 +125,13 @@ def test_charts_lay_out_with_real_sizes(dashboard_file: Path, tmp_path: Path) ->
 
 def test_screenshot_is_not_blank(dashboard_file: Path, tmp_path: Path) -> None:
     png = ARTIFACTS / "dashboard.png"
-    chromium(f"--screenshot={png}", dashboard_file.as_uri(), profile=tmp_path / "p")
-    width, height, bpp, rows = decode_png(png.read_bytes())
+    chromium.screenshot(dashboard_file, png, window=(WIDTH, HEIGHT), profile=tmp_path / "p")
+    width, height, bpp, rows = chromium.decode_png(png.read_bytes())
     assert (width, height) == (WIDTH, HEIGHT)
-    colours = {row[i : i + 3] for row in rows[::4] for i in range(0, len(row), bpp * 2)}
-    assert len(colours) > 100, f"only {len(colours)} colours: the page looks blank"
-    background = rows[-1][:3]
-    busy = sum(1 for row in rows if any(row[i : i + 3] != background for i in range(0, len(row), bpp)))
-    assert busy > HEIGHT // 2, f"only {busy} rows differ from the background"
+    chromium.assert_not_blank(rows, bpp, background=rows[-1][:3], min_colours=100, min_busy_rows=HEIGHT // 2)
 
     # The navy header (#16325c) is drawn at the top, the brand orange (#f26a3d) somewhere.
-    def has(row: bytes, rgb: bytes) -> bool:
-        return any(row[i : i + 3] == rgb for i in range(0, width * bpp, bpp))
-
-    assert has(rows[20], b"\x16\x32\x5c")
-    assert any(has(row, b"\xf2\x6a\x3d") for row in rows[: HEIGHT // 2])
+    assert chromium.has_colour(rows[20], bpp, b"\x16\x32\x5c")
+    assert any(chromium.has_colour(row, bpp, b"\xf2\x6a\x3d") for row in rows[: HEIGHT // 2])
     if os.environ.get("SAVEDESK_UPDATE_DOCS"):
         shutil.copyfile(png, ROOT / "docs" / "dashboard.png")
