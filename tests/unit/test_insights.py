@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -13,7 +12,7 @@ from savedesk.emails import render_email
 from savedesk.insights import activity, cohort, decided_at, iso_week, monthly, outcome, top_reasons, weekly
 from savedesk.models import Case, CaseStatus, ClientAccount, ExitReasons, MeetingOutcome
 from savedesk.steps.send_weekly_digest import build, digest_context, send_weekly_digest
-from tests.unit.step_fakes import moto_dynamodb, new_case_store
+from tests.unit.step_fakes import new_case_store
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)  # a Monday: the digest's schedule
 
@@ -353,12 +352,6 @@ def test_a_failed_send_releases_the_week_so_the_retry_sends() -> None:
         send_weekly_digest(store, FakeMailer(fail=True), "joey@topline-agency.example", NOW)
     assert store.weeks == set()
     assert send_weekly_digest(store, FakeMailer(), "joey@topline-agency.example", NOW).sent
-
-
-@pytest.fixture(scope="module")
-def dynamodb() -> Iterator[Any]:
-    with moto_dynamodb() as client:
-        yield client
 
 
 def test_case_store_records_a_digest_week_once(dynamodb: Any) -> None:

@@ -6,9 +6,6 @@ stand-ins behind the real clients where the wire matters (paging, tags).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 
 from local.sandbox import clickup as clickup_standin
@@ -28,8 +25,6 @@ from tests.unit.step_fakes import (
     contract_review,
     demo_case,
     details,
-    moto_dynamodb,
-    new_case_store,
     open_case,
     run,
 )
@@ -37,17 +32,6 @@ from tests.unit.step_fakes import (
 TOPLINE = "DeactivateToplineAccess"
 CLICKUP = "CloseClickUpProjects"
 ADS = "PauseAdCampaigns"
-
-
-@pytest.fixture(scope="module")
-def dynamodb() -> Iterator[Any]:
-    with moto_dynamodb() as client:
-        yield client
-
-
-@pytest.fixture
-def store(dynamodb: Any) -> CaseStore:
-    return new_case_store(dynamodb)
 
 
 # --------------------------------------------------------------------------- DeactivateToplineAccess

@@ -6,10 +6,8 @@ idempotency keys, and, at the end, the Stripe stand-in behind the real BillingCl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
@@ -29,8 +27,6 @@ from tests.unit.step_fakes import (
     contract_review,
     demo_case,
     details,
-    moto_dynamodb,
-    new_case_store,
     open_case,
     run,
 )
@@ -38,17 +34,6 @@ from tests.unit.step_fakes import (
 BILL = "CompleteBillingRequest"
 FOLLOW_UP = "FollowUpOutstandingPayments"
 REFUND = "ProcessRefund"
-
-
-@pytest.fixture(scope="module")
-def dynamodb() -> Iterator[Any]:
-    with moto_dynamodb() as client:
-        yield client
-
-
-@pytest.fixture
-def store(dynamodb: Any) -> CaseStore:
-    return new_case_store(dynamodb)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ The store is the real CaseStore on a moto table; only the mailer and the vendor 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -31,8 +30,6 @@ from tests.unit.step_fakes import (
     Deps,
     demo_case,
     details,
-    moto_dynamodb,
-    new_case_store,
     open_case,
     record_step,
     run,
@@ -41,17 +38,6 @@ from tests.unit.step_fakes import (
 
 TODAY = date(2026, 12, 2)
 HOSTILE = "<!channel> call <@U0JOEY0001> now & see <https://evil.example|your invoice>"
-
-
-@pytest.fixture(scope="module")
-def dynamodb() -> Iterator[Any]:
-    with moto_dynamodb() as client:
-        yield client
-
-
-@pytest.fixture
-def store(dynamodb: Any) -> CaseStore:
-    return new_case_store(dynamodb)
 
 
 @pytest.fixture
