@@ -40,10 +40,16 @@ def vendor_secrets() -> dict[str, Any]:
 
 
 def reset() -> None:
-    """Forget cached clients and settings (tests that change the environment call this)."""
+    """Forget cached clients, settings and secrets (tests that change the environment call this)."""
+    from aws_lambda_powertools.utilities import parameters
+    from aws_lambda_powertools.utilities.parameters import base
+
     store.cache_clear()
     workflow.cache_clear()
     get_settings.cache_clear()
+    parameters.clear_caches()
+    # The providers keep the boto3 client they were built with, endpoint included.
+    base.DEFAULT_PROVIDERS.clear()
 
 
 class Deps:
