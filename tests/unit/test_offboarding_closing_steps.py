@@ -19,6 +19,7 @@ from savedesk.integrations.mailfold import PostalAddress as CardAddress
 from savedesk.models import Case, CaseStatus, ExitReasons, MeetingOutcome
 from savedesk.steps import (
     analyse_feedback,
+    common,
     confirm_closure,
     document_cancellation_reasons,
     schedule_team_debrief,
@@ -477,7 +478,7 @@ def test_owner_review_without_meeting_or_reasons_still_suggests_improvements(sto
     ],
 )
 def test_tenure_counts_whole_months(start: date, end: date, months: int) -> None:
-    assert analyse_feedback.months_between(start, end) == months
+    assert common.months_between(start, end) == months
 
 
 # -- 14. ScheduleTeamDebrief ------------------------------------------------------------------

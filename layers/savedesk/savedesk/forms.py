@@ -24,19 +24,9 @@ from savedesk.errors import TransientError
 from savedesk.intake import InvalidPayload, field_errors
 from savedesk.integrations.stepfunctions import TaskNotWaiting
 from savedesk.models import Case, CaseStatus, MeetingOutcome
+from savedesk.reasons import reason_code
 from savedesk.store import CaseStore
 
-REASON_CODES = {
-    "price": "Too expensive",
-    "results": "Not seeing results",
-    "service": "Service or communication",
-    "budget_cut": "Budget cut",
-    "in_house": "Taking marketing in-house",
-    "switched_agency": "Switching to another agency",
-    "business_change": "Business closed or changed direction",
-    "other": "Something else",
-}
-_REASON_BY_LABEL = {label.lower(): code for code, label in REASON_CODES.items()}
 OFFER_CODES = {"discount", "pause", "scope_down", "strategy_review", "term_credit", "other"}
 
 Text = Annotated[str, Field(max_length=5000)]
@@ -112,13 +102,6 @@ def _choice_refs(answer: dict[str, Any]) -> list[str]:
 def _mapping(value: Any) -> dict[str, Any]:
     """A JSON object from the payload, or {} when the sender put something else there."""
     return value if isinstance(value, dict) else {}
-
-
-def reason_code(value: str) -> str:
-    value = value.strip()
-    if value in REASON_CODES:
-        return value
-    return _REASON_BY_LABEL.get(value.lower(), "other")
 
 
 def from_typeform(payload: Any) -> tuple[str, Submission]:

@@ -17,7 +17,7 @@ Definitions (the dashboard and the weekly digest say the same thing because they
 - **Money is kept per currency** (`{"USD": Decimal, "EUR": Decimal}`), never converted: a rate
   picked by SaveDesk would make the owner's numbers drift from the books.
 - **reasons**: the taxonomy codes of every case in the period (exit survey + meeting), each code
-  counted once per case, with its label from `forms.REASON_CODES`; saved cases count too, since
+  counted once per case, with its label from `reasons.REASON_CODES`; saved cases count too, since
   the reason is why the client asked to leave.
 
 Two ways to put cases into a period:
@@ -39,8 +39,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from savedesk.forms import REASON_CODES
 from savedesk.models import Case, CaseStatus
+from savedesk.reasons import REASON_CODES
 
 Outcome = Literal["saved", "cancelled", "open"]
 

@@ -8,7 +8,7 @@ leads to the same suggestion and the roll-up across cases can count them.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,8 +16,8 @@ from savedesk.contract_terms import format_money
 from savedesk.emails import ContractPosition, OwnerReviewContext, SaveOffer, TimelineEntry, render_email
 from savedesk.integrations import slack as blocks
 from savedesk.models import Case
-from savedesk.steps.common import as_amount, as_date, internal_email_basics, posted_ref, today
-from savedesk.steps.document_cancellation_reasons import reason_codes, reason_comments, reason_labels
+from savedesk.reasons import reason_codes, reason_comments, reason_labels
+from savedesk.steps.common import as_amount, as_date, internal_email_basics, posted_ref, tenure_months, today
 from savedesk.steps.runner import StepContext, StepOutcome
 
 OWNER_FIRST_NAME = "Joey"
@@ -43,17 +43,6 @@ TIMELINE_EVENTS = {
     "case_opened": "Cancel requested in the CRM",
     "exit_survey_received": "Exit survey answered",
 }
-
-
-def months_between(start: date, end: date) -> int:
-    """Whole calendar months from `start` to `end` (0 when `end` is earlier)."""
-    months = (end.year - start.year) * 12 + (end.month - start.month) - (1 if end.day < start.day else 0)
-    return max(0, months)
-
-
-def tenure_months(case: Case, on: date) -> int:
-    start = case.account.contract_start or case.opened_at.date()
-    return months_between(start, on)
 
 
 def contract_position(case: Case) -> ContractPosition:

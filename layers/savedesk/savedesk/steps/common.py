@@ -117,3 +117,14 @@ def as_amount(value: object) -> Decimal | None:
     except InvalidOperation:
         return None
     return amount if amount.is_finite() else None
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole calendar months from `start` to `end` (0 when `end` is earlier)."""
+    months = (end.year - start.year) * 12 + (end.month - start.month) - (1 if end.day < start.day else 0)
+    return max(0, months)
+
+
+def tenure_months(case: Case, on: date) -> int:
+    start = case.account.contract_start or case.opened_at.date()
+    return months_between(start, on)

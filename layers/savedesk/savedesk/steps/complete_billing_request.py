@@ -12,8 +12,8 @@ from typing import Any
 
 from savedesk.contract_terms import format_date
 from savedesk.errors import MissingClientData
-from savedesk.forms import REASON_CODES
 from savedesk.models import Case
+from savedesk.reasons import REASON_CODES
 from savedesk.steps.common import today
 from savedesk.steps.runner import StepContext, StepOutcome
 

@@ -11,33 +11,14 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from savedesk.contract_terms import format_date, format_money
-from savedesk.forms import REASON_CODES
 from savedesk.integrations import slack as blocks
 from savedesk.models import Case, CaseStatus
+from savedesk.reasons import reason_codes, reason_comments, reason_labels
 from savedesk.steps.common import as_amount, as_date, posted_ref, require_slack_channel
 from savedesk.steps.runner import StepContext, StepOutcome
 
 # One quote's share of a section: Slack refuses a whole message over 3,000 characters per section.
 QUOTE_MAX_CHARS = 600
-
-
-def reason_codes(case: Case) -> list[str]:
-    """Taxonomy codes from every source, first seen first (the meeting's codes may add to the survey's)."""
-    meeting_codes = case.meeting.reason_codes if case.meeting else []
-    return list(dict.fromkeys([*case.reasons.codes, *meeting_codes]))
-
-
-def reason_labels(codes: list[str]) -> list[str]:
-    return [REASON_CODES.get(code, code) for code in codes]
-
-
-def reason_comments(case: Case) -> list[str]:
-    """The client's and the account manager's own words: CRM reason, exit survey, meeting notes."""
-    comments = list(case.reasons.comments)
-    # The outcome form copies cancel notes into the comments; notes from elsewhere would be missed.
-    if case.meeting and case.meeting.outcome == "cancel" and case.meeting.notes:
-        comments.append(case.meeting.notes)
-    return [c.strip() for c in dict.fromkeys(comments) if c and c.strip()]
 
 
 def offboarding_reason(case: Case) -> Literal["cancel", "timeout"]:

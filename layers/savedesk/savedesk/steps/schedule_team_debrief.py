@@ -14,8 +14,8 @@ from savedesk.contract_terms import format_date
 from savedesk.emails import TeamDebriefContext, render_email
 from savedesk.integrations.ses import Attachment
 from savedesk.models import Case
+from savedesk.reasons import reason_codes, reason_labels
 from savedesk.steps.common import ensure_clickup_task, internal_email_basics, next_business_day_at, recorded_details
-from savedesk.steps.document_cancellation_reasons import reason_codes, reason_labels
 from savedesk.steps.runner import StepContext, StepOutcome
 
 DEBRIEF_MINUTES = 30

@@ -10,8 +10,7 @@ from __future__ import annotations
 from savedesk.emails import ThankYouContext, render_email
 from savedesk.integrations.mailfold import PostalAddress as CardAddress
 from savedesk.models import Case
-from savedesk.steps.analyse_feedback import tenure_months
-from savedesk.steps.common import client_email_basics, today
+from savedesk.steps.common import client_email_basics, tenure_months, today
 from savedesk.steps.runner import StepContext, StepOutcome
 
 
