@@ -8,7 +8,6 @@ compared in lower case on the way back.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -17,7 +16,7 @@ import httpx
 from pydantic import BaseModel
 
 from savedesk.errors import TransientError, VendorError
-from savedesk.integrations.http import DEFAULT_TIMEOUT, require_json, send
+from savedesk.integrations.http import DEFAULT_TIMEOUT, call_json, json_request
 
 VENDOR = "clickup"
 PAGE_SIZE = 100
@@ -176,18 +175,21 @@ class ClickUpClient:
         params: dict[str, str] | None = None,
         json_body: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        headers = {"Authorization": self._auth_header()}
-        content: bytes | None = None
-        if json_body is not None:
-            content = json.dumps(json_body).encode("utf-8")
-            headers["Content-Type"] = "application/json"
-        request = self._http.build_request(
-            method, f"{self._base_url}{path}", params=params, content=content, headers=headers
+        request = json_request(
+            self._http,
+            method,
+            f"{self._base_url}{path}",
+            headers={"Authorization": self._auth_header()},
+            json_body=json_body,
+            params=params,
         )
-        response = send(self._http, request, vendor=VENDOR, budget_seconds=self._budget_seconds)
-        if response.is_success:
-            return require_json(response, vendor=VENDOR)
-        raise VendorError(f"clickup: {method} {path} {response.status_code} {_describe_error(response)}")
+        return call_json(
+            self._http,
+            request,
+            vendor=VENDOR,
+            budget_seconds=self._budget_seconds,
+            describe_error=lambda r: f"clickup: {method} {path} {r.status_code} {_describe_error(r)}",
+        )
 
     def _auth_header(self) -> str:
         # Personal tokens go raw; anything else is an OAuth access token.

@@ -7,12 +7,14 @@ TransientError), 5xx and network faults transient, other 4xx permanent.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
-from savedesk.errors import PermanentError, RateLimited, TransientError
+from savedesk.errors import PermanentError, RateLimited, TransientError, VendorError
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 # Longest wait for a rate limit inside one invocation; longer waits go back to Step Functions.
@@ -84,3 +86,35 @@ def require_json(response: httpx.Response, *, vendor: str) -> dict:
 
 def permanent(vendor: str, response: httpx.Response, detail: str) -> PermanentError:
     return PermanentError(f"{vendor}: {response.status_code} {detail}")
+
+
+def json_request(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    json_body: dict[str, Any] | None = None,
+    params: dict[str, str] | None = None,
+) -> httpx.Request:
+    """A request with `json_body` as UTF-8 JSON; Content-Type is set unless the caller chose one."""
+    content = None
+    if json_body is not None:
+        content = json.dumps(json_body).encode("utf-8")
+        headers = {"Content-Type": "application/json", **headers}
+    return client.build_request(method, url, params=params, content=content, headers=headers)
+
+
+def call_json(
+    client: httpx.Client,
+    request: httpx.Request,
+    *,
+    vendor: str,
+    describe_error: Callable[[httpx.Response], str],
+    budget_seconds: Callable[[], float] | None = None,
+) -> dict[str, Any]:
+    """Send a REST call: the JSON object of a 2xx, VendorError(describe_error(response)) for other 4xx."""
+    response = send(client, request, vendor=vendor, budget_seconds=budget_seconds)
+    if response.is_success:
+        return require_json(response, vendor=vendor)
+    raise VendorError(describe_error(response))

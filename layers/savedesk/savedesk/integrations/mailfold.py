@@ -8,15 +8,14 @@ idempotency key, so a card is never ordered without first looking for one with t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any, Protocol
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from savedesk.errors import TransientError, VendorError
-from savedesk.integrations.http import DEFAULT_TIMEOUT, require_json, send
+from savedesk.errors import TransientError
+from savedesk.integrations.http import DEFAULT_TIMEOUT, call_json, json_request
 
 VENDOR = "mailfold"
 DEFAULT_TEMPLATE_ID = "tpl_thank_you_card"
@@ -110,18 +109,21 @@ class MailfoldClient:
     def _call(
         self, method: str, path: str, body: dict[str, Any] | None = None, params: dict[str, str] | None = None
     ) -> dict[str, Any]:
-        headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"}
-        content = None
-        if body is not None:
-            content = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        request = self._http.build_request(
-            method, f"{self._base_url}{path}", params=params, content=content, headers=headers
+        request = json_request(
+            self._http,
+            method,
+            f"{self._base_url}{path}",
+            headers={"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"},
+            json_body=body,
+            params=params,
         )
-        response = send(self._http, request, vendor=VENDOR, budget_seconds=self._budget_seconds)
-        if response.is_success:
-            return require_json(response, vendor=VENDOR)
-        raise VendorError(f"{VENDOR}: {response.status_code} {_error_detail(response)} ({method} {path})")
+        return call_json(
+            self._http,
+            request,
+            vendor=VENDOR,
+            budget_seconds=self._budget_seconds,
+            describe_error=lambda r: f"{VENDOR}: {r.status_code} {_error_detail(r)} ({method} {path})",
+        )
 
 
 def _order(data: dict[str, Any]) -> CardOrder:

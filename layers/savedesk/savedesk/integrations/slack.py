@@ -8,7 +8,6 @@ skip the post when one is already recorded.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import httpx
 
 from savedesk.errors import RateLimited, TransientError, VendorError
-from savedesk.integrations.http import DEFAULT_TIMEOUT, require_json, retry_after_seconds, send
+from savedesk.integrations.http import DEFAULT_TIMEOUT, json_request, require_json, retry_after_seconds, send
 
 VENDOR = "slack"
 
@@ -87,14 +86,12 @@ class SlackClient:
 
     def _call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
         # JSON bodies need the bearer header; charset avoids Slack's missing_charset warning.
-        request = self._http.build_request(
+        request = json_request(
+            self._http,
             "POST",
             f"{self._base_url}/{method}",
-            content=json.dumps(payload).encode("utf-8"),
-            headers={
-                "Authorization": f"Bearer {self._token}",
-                "Content-Type": "application/json; charset=utf-8",
-            },
+            headers={"Authorization": f"Bearer {self._token}", "Content-Type": "application/json; charset=utf-8"},
+            json_body=payload,
         )
         response = send(self._http, request, vendor=VENDOR, budget_seconds=self._budget_seconds)
         if not response.is_success:

@@ -5,7 +5,6 @@ The contract is ours and written down in docs/topline-admin-api.md.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -14,7 +13,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from savedesk.errors import TransientError, VendorError
-from savedesk.integrations.http import DEFAULT_TIMEOUT, require_json, send
+from savedesk.integrations.http import DEFAULT_TIMEOUT, call_json, json_request
 
 VENDOR = "topline"
 
@@ -114,16 +113,20 @@ class ToplineClient:
         body: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
-        all_headers = {"Authorization": f"Bearer {self._api_key}", "Accept": "application/json", **(headers or {})}
-        content = None
-        if body is not None:
-            content = json.dumps(body).encode()
-            all_headers["Content-Type"] = "application/json"
-        request = self._http.build_request(method, f"{self._base_url}{path}", content=content, headers=all_headers)
-        response = send(self._http, request, vendor=VENDOR, budget_seconds=self._budget_seconds)
-        if response.is_success:
-            return require_json(response, vendor=VENDOR)
-        raise VendorError(f"{VENDOR}: {response.status_code} {_error_detail(response)} ({method} {path})")
+        request = json_request(
+            self._http,
+            method,
+            f"{self._base_url}{path}",
+            headers={"Authorization": f"Bearer {self._api_key}", "Accept": "application/json", **(headers or {})},
+            json_body=body,
+        )
+        return call_json(
+            self._http,
+            request,
+            vendor=VENDOR,
+            budget_seconds=self._budget_seconds,
+            describe_error=lambda r: f"{VENDOR}: {r.status_code} {_error_detail(r)} ({method} {path})",
+        )
 
     @staticmethod
     def _account(data: dict[str, Any]) -> ToplineAccount:
