@@ -20,6 +20,50 @@ API_GATEWAY_MAX_BODY = 10 * 1024 * 1024
 _TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml")
 
 
+def http_api_event(
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: str,
+    *,
+    base64_encoded: bool = False,
+    route_path: str | None = None,
+    query: str = "",
+    host: str = "localhost",
+    source_ip: str = "127.0.0.1",
+) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload 2.0) event; `body` is text, or base64 when `base64_encoded`."""
+    route_key = f"{method} {route_path or path}"
+    now = time.time()
+    return {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": host,
+            "domainPrefix": "local",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": base64_encoded,
+        "body": body,
+    }
+
+
 def to_http_api_event(request: Request, route: Route, body: bytes) -> dict[str, Any]:
     headers: dict[str, str] = {}
     for key, value in request.headers.items():
@@ -31,34 +75,17 @@ def to_http_api_event(request: Request, route: Route, body: bytes) -> dict[str, 
         text = body.decode("utf-8") if is_text else None
     except UnicodeDecodeError:
         text = None
-    now = time.time()
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": f"{route.method} {route.path}",
-        "rawPath": request.path,
-        "rawQueryString": request.query_string.decode("latin-1"),
-        "headers": headers,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "local",
-            "domainName": request.host,
-            "domainPrefix": "local",
-            "http": {
-                "method": request.method,
-                "path": request.path,
-                "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
-                "sourceIp": request.remote_addr or "127.0.0.1",
-                "userAgent": headers.get("user-agent", ""),
-            },
-            "requestId": str(uuid.uuid4()),
-            "routeKey": f"{route.method} {route.path}",
-            "stage": "$default",
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "timeEpoch": int(now * 1000),
-        },
-        "isBase64Encoded": text is None,
-        "body": text if text is not None else base64.b64encode(body).decode("ascii"),
-    }
+    event = http_api_event(
+        request.method,
+        request.path,
+        headers,
+        text if text is not None else base64.b64encode(body).decode("ascii"),
+        base64_encoded=text is None,
+        route_path=route.path,
+        query=request.query_string.decode("latin-1"),
+        host=request.host,
+        source_ip=request.remote_addr or "127.0.0.1",
+    )
     if request.args:
         event["queryStringParameters"] = {k: ",".join(request.args.getlist(k)) for k in request.args}
     return event

@@ -252,37 +252,16 @@ def bare_handler_for(aws: StubbedAws, table: str, state_machine_arn: str, secret
 
 def signed_hubspot_events(count: int, public_base_url: str, secret: str) -> list[dict[str, Any]]:
     """HTTP API v2 events of HubSpot cancel webhooks, each for another account, signed ahead of time."""
-    from savedesk.integrations.signatures import sign_hubspot_v3
+    from local.api import http_api_event
+    from local.client import hubspot_headers
 
     base = json.loads((EVENTS / "crm-cancel-hubspot.json").read_text())
     path = "/webhooks/crm/hubspot"
     events = []
     for n in range(count):
         raw = json.dumps(base | {"hs_object_id": f"BENCH-{n:05d}", "name": f"Bench Client {n}"})
-        ts = str(int(time.time() * 1000))
-        signature = sign_hubspot_v3(secret, "POST", public_base_url + path, raw.encode(), ts)
-        events.append(
-            {
-                "version": "2.0",
-                "routeKey": f"POST {path}",
-                "rawPath": path,
-                "rawQueryString": "",
-                "headers": {
-                    "content-type": "application/json",
-                    "x-hubspot-request-timestamp": ts,
-                    "x-hubspot-signature-v3": signature,
-                },
-                "requestContext": {
-                    "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1"},
-                    "requestId": str(uuid.uuid4()),
-                    "routeKey": f"POST {path}",
-                    "stage": "$default",
-                    "timeEpoch": int(time.time() * 1000),
-                },
-                "isBase64Encoded": False,
-                "body": raw,
-            }
-        )
+        headers = hubspot_headers(public_base_url + path, raw.encode(), secret=secret)
+        events.append(http_api_event("POST", path, headers, raw, source_ip="192.0.2.1"))
     return events
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import time
 import warnings
 from collections.abc import Iterator
 from decimal import Decimal
@@ -18,9 +17,10 @@ from typing import Any
 
 import pytest
 
+from local.api import http_api_event
+from local.client import hubspot_headers
 from local.template import ROOT, LocalTemplate
 from savedesk import wiring
-from savedesk.integrations.signatures import sign_hubspot_v3
 from savedesk.models import Case, CaseStatus, MeetingOutcome
 from savedesk.observability import metrics
 from savedesk.settings import get_settings
@@ -223,27 +223,8 @@ def ingress(store: CaseStore, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple
 def hubspot_event(body: dict[str, Any]) -> dict[str, Any]:
     raw = json.dumps(body)
     path = "/webhooks/crm/hubspot"
-    timestamp = str(int(time.time() * 1000))
-    signature = sign_hubspot_v3(HUBSPOT_SECRET, "POST", PUBLIC_BASE_URL + path, raw.encode(), timestamp)
-    return {
-        "version": "2.0",
-        "routeKey": f"POST {path}",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": {
-            "content-type": "application/json",
-            "x-hubspot-request-timestamp": timestamp,
-            "x-hubspot-signature-v3": signature,
-        },
-        "requestContext": {
-            "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"},
-            "requestId": "req-1",
-            "routeKey": f"POST {path}",
-            "stage": "$default",
-        },
-        "isBase64Encoded": False,
-        "body": raw,
-    }
+    headers = hubspot_headers(PUBLIC_BASE_URL + path, raw.encode(), secret=HUBSPOT_SECRET)
+    return http_api_event("POST", path, headers, raw)
 
 
 def test_a_new_case_publishes_cases_opened_and_a_redelivery_publishes_nothing(

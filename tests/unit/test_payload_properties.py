@@ -257,22 +257,10 @@ class Context:
 
 
 def http_event(path: str, body: bytes, headers: dict[str, str], *, base64_encoded: bool, method: str = "POST") -> dict:
+    from local.api import http_api_event
+
     text = base64.b64encode(body).decode() if base64_encoded else body.decode("utf-8", errors="replace")
-    return {
-        "version": "2.0",
-        "routeKey": f"{method} {path}",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": headers,
-        "requestContext": {
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9"},
-            "requestId": uuid.uuid4().hex,
-            "routeKey": f"{method} {path}",
-            "stage": "$default",
-        },
-        "body": text,
-        "isBase64Encoded": base64_encoded,
-    }
+    return http_api_event(method, path, headers, text, base64_encoded=base64_encoded, source_ip="203.0.113.9")
 
 
 def signed_headers(path: str, body: bytes) -> dict[str, str]:
