@@ -10,10 +10,9 @@ way: each closed task is recorded as its own effect, and a retry carries on wher
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from savedesk.errors import MissingClientData, TransientError
+from savedesk.errors import MissingClientData
 from savedesk.models import Case
 from savedesk.steps.runner import StepContext, StepOutcome
 
@@ -31,21 +30,6 @@ def require_clickup_location(case: Case) -> tuple[str | None, str | None]:
     return account.clickup_folder_id, account.clickup_space_id
 
 
-def _close_once(ctx: StepContext, key: str, close: Callable[[], str]) -> None:
-    """`ctx.once`, except that a failed close does not count as an unconfirmed attempt.
-
-    The runner lets an effect go unconfirmed twice before asking a person, which is right for a
-    send. Closing a task only sets its status, so repeating it is harmless; and with hundreds of
-    tasks a rate limit (429) or a timeout on the same task in two runs is likely, not alarming.
-    """
-    try:
-        ctx.once(key, close)
-    except TransientError:
-        ctx.effects.pop(key, None)
-        ctx.store.record_effect(ctx.case.case_id, ctx.step, ctx.effects)
-        raise
-
-
 def run(ctx: StepContext) -> StepOutcome:
     clickup = ctx.deps.clickup
     folder_id, space_id = require_clickup_location(ctx.case)
@@ -61,7 +45,7 @@ def run(ctx: StepContext) -> StepOutcome:
                 clickup.close_task(task_id)
                 return list_id
 
-            _close_once(ctx, f"{CLOSE_EFFECT}{task.id}", close)
+            ctx.once(f"{CLOSE_EFFECT}{task.id}", close)
             closed_now += 1
             if closed_now % PROGRESS_EVERY == 0:
                 ctx.log("progress", {"closed_this_run": closed_now, "list_id": task_list.id})
